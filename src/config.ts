@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { passwordSchema, usernameSchema } from './accounts/account-rules';
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: 'on' | 'off') => z.enum(['on', 'off']).default(fallback);
+const list = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+const optional = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const environmentSchema = z
+  .object({
+    NODE_ENV: z.string().default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: z
+      .string()
+      .default('sqlite:./data/tessera.db')
+      .refine((url) => /^(sqlite:|postgres(ql)?:\/\/)/.test(url), 'must start with sqlite: or postgres://'),
+    REDIS_URL: optional.refine((url) => url === undefined || /^rediss?:\/\//.test(url), 'must start with redis:// or rediss://'),
+    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{0,64}$/).default('tessera:'),
+    ISSUER: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    AUDIENCE: optional,
+    JWT_ALG: z.enum(['ES256', 'RS256', 'HS256']).default('ES256'),
+    JWT_SECRET: optional,
+    ACCESS_TOKEN_TTL: seconds(900), // 15 min
+    REFRESH_TOKEN_TTL: seconds(2_592_000), // 30 days, absolute session lifetime
+    REFRESH_IDLE_TTL: seconds(1_209_600), // 14 days without a refresh ends the session
+    REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).default(10), // seconds
+    SIGNUP: z.enum(['open', 'closed']).default('open'),
+    ADMIN_USERNAME: optional.pipe(usernameSchema.optional()), // the SPEC §4 rules, as for any user
+    ADMIN_PASSWORD: optional.pipe(passwordSchema.optional()),
+    CORS_ORIGINS: list,
+    WS_ORIGINS: list,
+    TRUST_PROXY: z.string().default('false'),
+    RATE_LIMITS: flag('on'),
+    RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().positive().default(600),
+    RATE_LIMIT_LOGIN_FAILURES: z.coerce.number().int().positive().default(10), // per username+IP in 15 min
+    RATE_LIMIT_SIGNUP_PER_HOUR: z.coerce.number().int().positive().default(30),
+    PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15), // scrypt N = 2^cost
+    WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(10),
+    WS_UPGRADES_PER_MINUTE: z.coerce.number().int().positive().default(120), // per IP
+    WS_MAX_PAYLOAD: z.coerce.number().int().min(1024).default(65_536), // bytes; larger frames close with 1009
+    WS_FRAMES_PER_SECOND: z.coerce.number().int().positive().default(20), // per socket, burst of twice that
+    WS_SEND_BUFFER_LIMIT: z.coerce.number().int().min(1024).default(1_048_576), // bytes queued for a slow reader before 1013
+    WS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(20_000), // a client must send its headers within this (slowloris)
+    METRICS_TOKEN: optional.refine((token) => token === undefined || token.length >= 16, 'must be at least 16 characters'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MESSAGE_WEBHOOK_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    MESSAGE_WEBHOOK_SECRET: optional,
+    MESSAGE_WEBHOOK_RETRY_MS: z.coerce.number().int().positive().default(1_000), // first retry; each further one doubles
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_ALG === 'HS256' && Buffer.byteLength(env.JWT_SECRET ?? '') < 32) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 bytes when JWT_ALG=HS256' });
+    }
+    if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'ADMIN_USERNAME and ADMIN_PASSWORD must be set together' });
+    }
+    if (env.MESSAGE_WEBHOOK_URL !== undefined && env.MESSAGE_WEBHOOK_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['MESSAGE_WEBHOOK_SECRET'], message: 'is required when MESSAGE_WEBHOOK_URL is set' });
+    }
+  });
+
+export type Environment = z.input<typeof environmentSchema>;
+
+/** The whole configuration of one tessera process, parsed once and frozen. */
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly redisPrefix: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwtAlg: 'ES256' | 'RS256' | 'HS256';
+  readonly jwtSecret: string | undefined;
+  readonly accessTokenTtl: number;
+  readonly refreshTokenTtl: number;
+  readonly refreshIdleTtl: number;
+  readonly refreshReuseGrace: number;
+  readonly signup: 'open' | 'closed';
+  readonly admin: { readonly username: string; readonly password: string } | undefined;
+  readonly corsOrigins: readonly string[];
+  readonly wsOrigins: readonly string[];
+  readonly trustProxy: boolean | number | string;
+  readonly rateLimits: {
+    readonly enabled: boolean;
+    readonly tokenPerMinute: number;
+    readonly loginFailures: number;
+    readonly signupPerHour: number;
+  };
+  readonly passwordHashCost: number;
+  /** Milliseconds a client has to send its request headers. */
+  readonly httpHeadersTimeoutMs: number;
+  readonly ws: {
+    readonly maxConnectionsPerUser: number;
+    readonly upgradesPerMinute: number;
+    readonly maxPayload: number;
+    readonly framesPerSecond: number;
+    readonly sendBufferLimit: number;
+    readonly heartbeatMs: number;
+  };
+  readonly logLevel: string;
+  readonly metricsToken: string | undefined;
+  readonly messageWebhook: { readonly url: string; readonly secret: string; readonly retryBaseMs: number } | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/**
+ * Parses the environment into a frozen Config. Throws a ConfigError whose
+ * message names the first bad variable, in one line.
+ */
+export function loadConfig(env: Environment = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = issue?.path.join('.') ?? 'environment';
+    throw new ConfigError(`invalid configuration: ${variable}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const e = parsed.data;
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({
+    production: e.NODE_ENV === 'production',
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    issuer,
+    audience: e.AUDIENCE ?? issuer,
+    jwtAlg: e.JWT_ALG,
+    jwtSecret: e.JWT_SECRET,
+    accessTokenTtl: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtl: e.REFRESH_TOKEN_TTL,
+    refreshIdleTtl: e.REFRESH_IDLE_TTL,
+    refreshReuseGrace: e.REFRESH_REUSE_GRACE,
+    signup: e.SIGNUP,
+    admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
+    corsOrigins: Object.freeze(e.CORS_ORIGINS),
+    wsOrigins: Object.freeze(e.WS_ORIGINS),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    rateLimits: Object.freeze({
+      enabled: e.RATE_LIMITS === 'on',
+      tokenPerMinute: e.RATE_LIMIT_TOKEN_PER_MINUTE,
+      loginFailures: e.RATE_LIMIT_LOGIN_FAILURES,
+      signupPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR,
+    }),
+    passwordHashCost: e.PASSWORD_HASH_COST,
+    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    ws: Object.freeze({
+      maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+      upgradesPerMinute: e.WS_UPGRADES_PER_MINUTE,
+      maxPayload: e.WS_MAX_PAYLOAD,
+      framesPerSecond: e.WS_FRAMES_PER_SECOND,
+      sendBufferLimit: e.WS_SEND_BUFFER_LIMIT,
+      heartbeatMs: e.WS_HEARTBEAT_MS,
+    }),
+    logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
+    messageWebhook:
+      e.MESSAGE_WEBHOOK_URL && e.MESSAGE_WEBHOOK_SECRET
+        ? { url: e.MESSAGE_WEBHOOK_URL, secret: e.MESSAGE_WEBHOOK_SECRET, retryBaseMs: e.MESSAGE_WEBHOOK_RETRY_MS }
+        : undefined,
+  });
+}

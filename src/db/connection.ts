@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knex, { type Knex } from 'knex';
+import { types } from 'pg';
+import { migrationSource } from './migration-source';
+
+export type Database = Knex;
+
+// int8 (epoch milliseconds) as numbers: every timestamp tessera stores fits in 2^53.
+types.setTypeParser(20, (value) => Number(value));
+
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+let sqliteNativeBinding: object | undefined;
+
+/**
+ * Makes every SQLite connection opened from now on use this already loaded
+ * better-sqlite3 addon instead of finding `better_sqlite3.node` on disk
+ * (the single executable carries the addon inside itself; src/cli/binary.ts).
+ */
+export function useSqliteNativeBinding(binding: object): void {
+  sqliteNativeBinding = binding;
+}
+
+/** The knex configuration for a `sqlite:<path>` or `postgres://` URL. */
+export function knexConfig(databaseUrl: string): Knex.Config {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const filename = databaseUrl.slice('sqlite:'.length);
+    return {
+      client: 'better-sqlite3',
+      // knex hands connection.options.nativeBinding to better-sqlite3's constructor.
+      connection: { filename, ...(sqliteNativeBinding ? { options: { nativeBinding: sqliteNativeBinding } } : {}) },
+      useNullAsDefault: true,
+      pool: {
+        afterCreate(connection: { pragma(sql: string): unknown }, done: (error: Error | null, connection: unknown) => void) {
+          connection.pragma('journal_mode = WAL');
+          connection.pragma('synchronous = NORMAL');
+          connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+          connection.pragma('foreign_keys = ON');
+          done(null, connection);
+        },
+      },
+      migrations: { migrationSource },
+    };
+  }
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema') ?? undefined;
+  url.searchParams.delete('schema');
+  return {
+    client: 'pg',
+    connection: { connectionString: url.toString(), statement_timeout: 10_000 },
+    searchPath: schema ? [schema] : undefined,
+    pool: { min: 0, max: 10 },
+    acquireConnectionTimeout: 5_000,
+    migrations: { migrationSource, schemaName: schema },
+  };
+}
+
+/** Opens the database; for SQLite creates the file's directory first. */
+export function openDatabase(databaseUrl: string): Database {
+  const config = knexConfig(databaseUrl);
+  if (config.client === 'better-sqlite3') {
+    const { filename } = config.connection as { filename: string };
+    if (filename !== ':memory:') mkdirSync(dirname(resolve(filename)), { recursive: true });
+  }
+  return knex(config);
+}
+
+export function isPostgres(db: Database): boolean {
+  return db.client.config.client === 'pg';
+}
+
+/** Brings the schema up to date; returns the names of the migrations it ran. */
+export async function migrate(db: Database): Promise<string[]> {
+  const config = db.client.config as Knex.Config;
+  const schemaName = config.migrations?.schemaName;
+  const run = async () => {
+    if (schemaName) await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schemaName]);
+    const [, ran] = (await db.migrate.latest(config.migrations)) as [number, string[]];
+    return ran;
+  };
+  if (!isPostgres(db)) return run();
+  // The processes of a cluster start together: on a fresh database they would all create knex's own
+  // tables at once, and all but one fail. An advisory lock, held by this transaction, lets one go first.
+  return db.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`tessera migrate ${schemaName ?? ''}`]);
+    return run();
+  });
+}

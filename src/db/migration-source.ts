@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import * as initial from '../../db/migrations/20261123_001_initial';
+import * as resources from '../../db/migrations/20261123_002_resources';
+
+interface Migration {
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+// Listed in code, not read from disk, so the single executable carries them.
+const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
+  ['20261123_001_initial', initial],
+  ['20261123_002_resources', resources],
+];
+
+export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: async () => [...MIGRATIONS],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

@@ -1,0 +1,40 @@
+import type { Knex } from 'knex';
+
+export interface ClientRow {
+  tenant_id: string;
+  id: string;
+  name: string;
+  secret_hash: string | null;
+  confidential: boolean;
+  grant_types: string[];
+  scope: string;
+  created_at: number;
+}
+
+type StoredClient = Omit<ClientRow, 'grant_types' | 'confidential'> & { grant_types: string; confidential: boolean | number };
+
+const toClient = (row: StoredClient): ClientRow => ({
+  ...row,
+  confidential: Boolean(row.confidential),
+  grant_types: row.grant_types.split(' ').filter(Boolean),
+});
+
+export function createClientQueries(db: Knex) {
+  const clients = () => db<StoredClient>('clients');
+  return {
+    async insert(client: ClientRow): Promise<void> {
+      await clients().insert({ ...client, grant_types: client.grant_types.join(' ') });
+    },
+    async find(tenantId: string, id: string): Promise<ClientRow | undefined> {
+      const row = await clients().where({ tenant_id: tenantId, id }).first();
+      return row && toClient(row);
+    },
+    async list(tenantId: string): Promise<ClientRow[]> {
+      const rows = await clients().where({ tenant_id: tenantId }).orderBy('created_at', 'asc').orderBy('id', 'asc');
+      return rows.map(toClient);
+    },
+    async remove(tenantId: string, id: string): Promise<boolean> {
+      return (await clients().where({ tenant_id: tenantId, id }).delete()) > 0;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Knex } from 'knex';
+
+export interface SessionRow {
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  client_id: string;
+  scope: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Which sessions to revoke: one, all of a user's, or all of a client's. */
+export type SessionSelector =
+  | { readonly id: string }
+  | { readonly userId: string; readonly exceptId?: string }
+  | { readonly tenantId: string; readonly clientId: string };
+
+export function createSessionQueries(db: Knex) {
+  const sessions = () => db<SessionRow>('sessions');
+  return {
+    async insert(session: SessionRow): Promise<void> {
+      await sessions().insert(session);
+    },
+    async findById(id: string): Promise<SessionRow | undefined> {
+      return sessions().where({ id }).first();
+    },
+    async listLiveForUser(userId: string, now: number): Promise<SessionRow[]> {
+      return sessions()
+        .where({ user_id: userId })
+        .whereNull('revoked_at')
+        .where('expires_at', '>', now)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc');
+    },
+    async touch(id: string, now: number, ip: string | null, userAgent: string | null): Promise<void> {
+      await sessions().where({ id }).update({ last_used_at: now, ip, user_agent: userAgent });
+    },
+    /** Marks the selected live sessions revoked; returns their ids. */
+    async revoke(selector: SessionSelector, reason: string, now: number): Promise<string[]> {
+      const query = sessions().whereNull('revoked_at');
+      if ('id' in selector) query.where({ id: selector.id });
+      else if ('userId' in selector) {
+        query.where({ user_id: selector.userId });
+        if (selector.exceptId) query.whereNot({ id: selector.exceptId });
+      } else query.where({ tenant_id: selector.tenantId, client_id: selector.clientId });
+      const ids = (await query.clone().select('id')).map((row) => row.id);
+      if (ids.length > 0) {
+        await sessions().whereIn('id', ids).whereNull('revoked_at').update({ revoked_at: now, revoked_reason: reason });
+      }
+      return ids;
+    },
+    async listRevokedSince(since: number): Promise<Array<Pick<SessionRow, 'id' | 'revoked_at'>>> {
+      return sessions().where('revoked_at', '>=', since).select('id', 'revoked_at');
+    },
+    /** Deletes sessions that ended before `before`; returns how many. */
+    async deleteEndedBefore(before: number): Promise<number> {
+      return sessions()
+        .where('expires_at', '<', before)
+        .orWhere('revoked_at', '<', before)
+        .delete();
+    },
+  };
+}

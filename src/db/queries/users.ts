@@ -1,0 +1,61 @@
+import type { Knex } from 'knex';
+import { knexReads, type Reads } from '../reads';
+
+export interface UserRow {
+  id: string;
+  tenant_id: string;
+  username: string;
+  email: string | null;
+  password_hash: string;
+  roles: string[];
+  disabled: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+type StoredUser = Omit<UserRow, 'roles' | 'disabled'> & { roles: string; disabled: boolean | number; username_key: string };
+
+const toUser = ({ username_key: _key, ...row }: StoredUser): UserRow => ({
+  ...row,
+  roles: row.roles.split(' ').filter(Boolean),
+  disabled: Boolean(row.disabled),
+});
+
+/** Usernames are unique case-insensitively (SPEC §4). */
+export const usernameKey = (username: string) => username.toLowerCase();
+
+export function createUserQueries(db: Knex, reads: Reads = knexReads()) {
+  const users = () => db<StoredUser>('users');
+  return {
+    async insert(user: UserRow): Promise<void> {
+      await users().insert({ ...user, username_key: usernameKey(user.username), roles: user.roles.join(' ') });
+    },
+    async findByUsername(tenantId: string, username: string): Promise<UserRow | undefined> {
+      const row = await reads.first<StoredUser>(users().where({ tenant_id: tenantId, username_key: usernameKey(username) }));
+      return row && toUser(row);
+    },
+    async findById(tenantId: string, id: string): Promise<UserRow | undefined> {
+      const row = await reads.first<StoredUser>(users().where({ tenant_id: tenantId, id }));
+      return row && toUser(row);
+    },
+    async list(tenantId: string): Promise<UserRow[]> {
+      const rows = await users().where({ tenant_id: tenantId }).orderBy('created_at', 'asc').orderBy('id', 'asc');
+      return rows.map(toUser);
+    },
+    async update(
+      tenantId: string,
+      id: string,
+      patch: Partial<Pick<UserRow, 'password_hash' | 'roles' | 'disabled' | 'email'>>,
+    ): Promise<boolean> {
+      const { roles, ...rest } = patch;
+      const changed = await users()
+        .where({ tenant_id: tenantId, id })
+        .update({ ...rest, ...(roles ? { roles: roles.join(' ') } : {}), updated_at: Date.now() });
+      return changed > 0;
+    },
+    async countAdmins(tenantId: string): Promise<number> {
+      const rows = await users().where({ tenant_id: tenantId }).select('roles');
+      return rows.filter((row) => row.roles.split(' ').includes('admin')).length;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import type { Config } from '../config';
+import type { Metrics } from '../metrics';
+import { rateLimited } from '../errors';
+
+const MINUTE = 60_000;
+
+/** Where counters live: this process's memory by default, Redis when configured (shared by the cluster). */
+export type RateLimitStoreFactory = (prefix: string) => Store | undefined;
+
+interface Limit {
+  readonly name: string;
+  readonly windowMs: number;
+  readonly limit: number;
+  readonly key?: (req: Request) => string;
+  readonly skip?: (req: Request) => boolean;
+  /** Count only failed requests (status ≥ 400). */
+  readonly failuresOnly?: boolean;
+}
+
+const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+
+/** The SPEC §7 limits: `/token` per IP, failed password grants per username+IP, `/signup` per IP. */
+export function createRateLimits(config: Config, metrics: Metrics, storeFor: RateLimitStoreFactory = () => undefined) {
+  const limiter = ({ name, windowMs, limit, key = clientIp, skip, failuresOnly = false }: Limit): RequestHandler => {
+    if (!config.rateLimits.enabled) return (_req, _res, next) => next();
+    const store = storeFor(`rl:${name}:`);
+    return rateLimit({
+      windowMs,
+      limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: key,
+      ...(skip ? { skip } : {}),
+      skipSuccessfulRequests: failuresOnly,
+      ...(store ? { store } : {}),
+      handler: (req, _res, next) => {
+        metrics.rateLimited.inc({ limit: name });
+        const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+        next(rateLimited(resetTime ? (resetTime.getTime() - Date.now()) / 1000 : windowMs / 1000));
+      },
+    });
+  };
+
+  return {
+    token: limiter({ name: 'token', windowMs: MINUTE, limit: config.rateLimits.tokenPerMinute }),
+    failedLogins: limiter({
+      name: 'login',
+      windowMs: 15 * MINUTE,
+      limit: config.rateLimits.loginFailures,
+      failuresOnly: true,
+      skip: (req) => (req.body as { grant_type?: unknown } | undefined)?.grant_type !== 'password',
+      key: (req) => {
+        const username = (req.body as { username?: unknown } | undefined)?.username;
+        return `${clientIp(req)}:${typeof username === 'string' ? username.toLowerCase() : ''}`;
+      },
+    }),
+    signup: limiter({ name: 'signup', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
+  };
+}

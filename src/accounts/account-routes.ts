@@ -1,0 +1,133 @@
+import type { RequestHandler, Router } from 'express';
+import { z } from 'zod';
+import { forbidden, notFound } from '../errors';
+import type { Api } from '../http/api';
+import { errorResponses } from '../http/openapi-responses';
+import { clearRefreshCookie } from '../oauth/refresh-cookie';
+import type { Services } from '../services';
+import { emailSchema, passwordSchema, usernameSchema } from './account-rules';
+import { publicUser, userJson } from './users';
+
+const signupBody = z.strictObject({ username: usernameSchema, password: passwordSchema, email: emailSchema.optional() });
+const passwordChangeBody = z.strictObject({ current_password: z.string().min(1).max(256), new_password: passwordSchema });
+const logoutBody = z.strictObject({ all: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional() });
+const sessionParams = z.object({ id: z.string().min(1).max(64) });
+const sessionJson = z.object({
+  id: z.string(),
+  client_id: z.string(),
+  created_at: z.iso.datetime(),
+  last_used_at: z.iso.datetime(),
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  current: z.boolean(),
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const TAG = 'Accounts';
+
+/** SPEC §4: signup, `/me`, password change, sessions and logout. */
+export function accountRoutes(api: Api, router: Router, services: Services, signupLimit: RequestHandler): void {
+  const { config, tenantId, users, sessions } = services;
+  const userToken = { user: true } as const;
+
+  async function currentUser(subject: string) {
+    const user = await users.queries.findById(tenantId, subject);
+    if (!user) throw notFound('user');
+    return user;
+  }
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/signup', tag: TAG, summary: 'Create an account (403 when SIGNUP=closed)', before: [signupLimit],
+      body: signupBody,
+      responses: {
+        201: { description: 'Created', schema: z.object({ id: z.string(), username: z.string() }), headers: ['Location'] },
+        ...errorResponses('conflict', 'rateLimited'),
+        403: { description: 'Sign-up is closed' },
+      },
+    },
+    async ({ body }, _req, res) => {
+      if (config.signup === 'closed') throw forbidden('Sign-up is closed on this server.');
+      const user = await users.create({ tenantId, ...body });
+      res.status(201).location('/me').json({ id: user.id, username: user.username });
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'get', path: '/me', tag: TAG, summary: 'The user of this token', auth: userToken,
+      responses: { 200: { description: 'You', schema: userJson }, ...errorResponses('auth') },
+    },
+    async ({ principal }, _req, res) => {
+      res.json(publicUser(await currentUser(principal.subject)));
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/me/password', tag: TAG, summary: 'Change your password; ends every other session', auth: userToken,
+      body: passwordChangeBody,
+      responses: { 204: { description: 'Changed' }, ...errorResponses('auth') },
+    },
+    async ({ body, principal }, _req, res) => {
+      const user = await currentUser(principal.subject);
+      if (!(await users.checkPassword(user, body.current_password))) throw forbidden('The current password is wrong.');
+      await users.setPassword(user, body.new_password, principal.sessionId);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'get', path: '/sessions', tag: TAG, summary: 'Your live sessions (devices)', auth: userToken,
+      responses: { 200: { description: 'Newest first', schema: z.array(sessionJson) }, ...errorResponses('auth') },
+    },
+    async ({ principal }, _req, res) => {
+      const live = await sessions.listLive(principal.subject);
+      res.json(
+        live.map((session) => ({
+          id: session.id,
+          client_id: session.client_id,
+          created_at: iso(session.created_at),
+          last_used_at: iso(session.last_used_at),
+          ip: session.ip,
+          user_agent: session.user_agent,
+          current: session.id === principal.sessionId,
+        })),
+      );
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'delete', path: '/sessions/:id', tag: TAG, summary: 'End one of your sessions', auth: userToken, params: sessionParams,
+      responses: { 204: { description: 'Ended' }, ...errorResponses('auth', 'notFound') },
+    },
+    async ({ params, principal }, _req, res) => {
+      const session = await sessions.find(params.id);
+      if (!session || session.user_id !== principal.subject || session.revoked_at !== null) throw notFound('session');
+      await sessions.revoke({ id: params.id }, 'revoked_by_user');
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/logout', tag: TAG, summary: 'End this session, or all of yours with {"all": true}; clears the refresh cookie',
+      auth: {}, body: logoutBody,
+      responses: { 204: { description: 'Logged out', headers: ['Set-Cookie'] }, ...errorResponses('auth') },
+    },
+    async ({ body, principal }, _req, res) => {
+      if (body.all && principal.kind === 'user') await sessions.revoke({ userId: principal.subject }, 'logout_all');
+      else await sessions.revoke({ id: principal.sessionId }, 'logout');
+      clearRefreshCookie(res, config);
+      res.status(204).end();
+    },
+  );
+}

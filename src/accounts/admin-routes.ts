@@ -1,0 +1,170 @@
+import type { Router } from 'express';
+import { z } from 'zod';
+import { ADMIN_SCOPE, ALL_SCOPES, parseScope } from '../auth/scopes';
+import { conflict, notFound } from '../errors';
+import type { Api } from '../http/api';
+import { errorResponses } from '../http/openapi-responses';
+import { GRANT_TYPES, publicClient } from '../oauth/clients';
+import type { Services } from '../services';
+import { emailSchema, passwordSchema, rolesSchema, usernameSchema } from './account-rules';
+import { publicUser, userJson } from './users';
+
+const idParams = z.object({ id: z.string().min(1).max(64) });
+const newUserBody = z.strictObject({
+  username: usernameSchema,
+  password: passwordSchema,
+  email: emailSchema.optional(),
+  roles: rolesSchema.optional(),
+});
+const userPatchBody = z
+  .strictObject({ disabled: z.boolean().optional(), roles: rolesSchema.optional() })
+  .refine((body) => body.disabled !== undefined || body.roles !== undefined, 'Give disabled or roles.');
+const scopeString = z
+  .string()
+  .max(1000)
+  .refine((scope) => parseScope(scope).every((s) => (ALL_SCOPES as readonly string[]).includes(s)), 'has an unknown scope');
+/** A client registration, shared by the admin API and `tessera client add`. */
+export const newClientBody = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    scope: scopeString.default(''),
+    grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).default(['client_credentials']),
+    confidential: z.boolean().default(true),
+  })
+  .refine((c) => c.confidential || !c.grant_types.includes('client_credentials'), {
+    message: 'client_credentials needs a confidential client',
+    path: ['grant_types'],
+  });
+
+const adminUserJson = userJson.extend({ disabled: z.boolean() });
+const clientJson = z.object({
+  client_id: z.string(),
+  name: z.string(),
+  scope: z.string(),
+  grant_types: z.array(z.string()),
+  confidential: z.boolean(),
+  created_at: z.iso.datetime(),
+});
+const adminUser = (user: Parameters<typeof publicUser>[0]) => ({ ...publicUser(user), disabled: user.disabled });
+
+const TAG = 'Admin';
+const admin = { scope: ADMIN_SCOPE, user: true } as const;
+
+/** SPEC §4 admin API, behind the `admin` scope. */
+export function adminRoutes(api: Api, router: Router, services: Services): void {
+  const { tenantId, users, sessions, clients, keys, bus, config } = services;
+
+  async function findUser(id: string) {
+    const user = await users.queries.findById(tenantId, id);
+    if (!user) throw notFound('user');
+    return user;
+  }
+
+  api.route(
+    router,
+    { method: 'get', path: '/admin/users', tag: TAG, summary: 'List users', auth: admin, responses: { 200: { description: 'Users', schema: z.array(adminUserJson) }, ...errorResponses('auth') } },
+    async (_input, _req, res) => {
+      res.json((await users.queries.list(tenantId)).map(adminUser));
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/admin/users', tag: TAG, summary: 'Create a user', auth: admin, body: newUserBody,
+      responses: { 201: { description: 'Created', schema: adminUserJson, headers: ['Location'] }, ...errorResponses('auth', 'conflict') },
+    },
+    async ({ body }, _req, res) => {
+      const user = await users.create({ tenantId, ...body });
+      res.status(201).location(`/admin/users/${user.id}`).json(adminUser(user));
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'patch', path: '/admin/users/:id', tag: TAG, summary: "Disable, enable or change roles (ends the user's sessions)", auth: admin,
+      params: idParams, body: userPatchBody,
+      responses: { 200: { description: 'The user', schema: adminUserJson }, ...errorResponses('auth', 'notFound') },
+    },
+    async ({ params, body }, _req, res) => {
+      const user = await findUser(params.id);
+      if (body.roles !== undefined && body.roles.join(' ') !== user.roles.join(' ')) await users.setRoles(user, body.roles);
+      if (body.disabled !== undefined && body.disabled !== user.disabled) await users.setDisabled(user, body.disabled);
+      res.json(adminUser(await findUser(params.id)));
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'delete', path: '/admin/users/:id/sessions', tag: TAG, summary: 'Force logout: end every session of a user', auth: admin, params: idParams,
+      responses: { 204: { description: 'Ended' }, ...errorResponses('auth', 'notFound') },
+    },
+    async ({ params }, _req, res) => {
+      await findUser(params.id);
+      await sessions.revoke({ userId: params.id }, 'admin_force_logout');
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    router,
+    { method: 'get', path: '/admin/clients', tag: TAG, summary: 'List clients (never their secrets)', auth: admin, responses: { 200: { description: 'Clients', schema: z.array(clientJson) }, ...errorResponses('auth') } },
+    async (_input, _req, res) => {
+      res.json((await clients.queries.list(tenantId)).map(publicClient));
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/admin/clients', tag: TAG, summary: 'Register a client; the 201 carries client_secret this once only', auth: admin,
+      body: newClientBody,
+      responses: { 201: { description: 'Created', schema: clientJson.extend({ client_secret: z.string().optional() }), headers: ['Location'] }, ...errorResponses('auth') },
+    },
+    async ({ body }, _req, res) => {
+      const { client, secret } = await clients.create({
+        tenantId,
+        name: body.name,
+        scope: parseScope(body.scope).join(' '),
+        grantTypes: body.grant_types,
+        confidential: body.confidential,
+      });
+      res
+        .status(201)
+        .location(`/admin/clients/${client.id}`)
+        .set('Cache-Control', 'no-store')
+        .json({ ...publicClient(client), ...(secret === undefined ? {} : { client_secret: secret }) });
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'delete', path: '/admin/clients/:id', tag: TAG, summary: 'Remove a client and end its sessions', auth: admin, params: idParams,
+      responses: { 204: { description: 'Removed' }, ...errorResponses('auth', 'notFound', 'conflict') },
+    },
+    async ({ params }, _req, res) => {
+      await clients.remove(tenantId, params.id);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/admin/keys/rotate', tag: TAG, summary: 'Add a new signing key; old keys stay published until their tokens expire', auth: admin,
+      responses: {
+        201: { description: 'The new key id and the published keys', schema: z.object({ kid: z.string(), keys: z.array(z.object({ kid: z.string(), alg: z.string(), active: z.boolean() })) }) },
+        ...errorResponses('auth', 'conflict'),
+      },
+    },
+    async (_input, _req, res) => {
+      if (config.jwtAlg === 'HS256') throw conflict('HS256 keys come from JWT_SECRET; change the secret to rotate.');
+      const kid = await keys.rotate();
+      bus.publish('keys.rotated', { tenantId });
+      res.status(201).json({ kid, keys: keys.list().map((key) => ({ kid: key.kid, alg: key.alg, active: key.retiredAt === null })) });
+    },
+  );
+}

@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import type { ClientRow } from '../db/queries/clients';
+import type { GrantType } from './clients';
+
+/** The body of a successful token response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+}
+
+/** What a grant knows of the request beside its parameters. */
+export interface GrantContext {
+  readonly client: ClientRow;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  /** The refresh cookie of a browser client, once its Origin is checked (SPEC §3.5). */
+  readonly cookieRefreshToken: () => string | undefined;
+  /** Seconds the refresh token of this response stays usable, for the cookie's Max-Age. */
+  refreshLifetime?: number;
+}
+
+/** One grant module: its type, the parameters it accepts, and its handler (see STYLE §2). */
+export interface Grant<Schema extends z.ZodType = z.ZodType> {
+  readonly grantType: GrantType;
+  readonly parameters: Schema;
+  handle(parameters: z.output<Schema>, context: GrantContext): Promise<TokenResponse>;
+}
+
+export const defineGrant = <Schema extends z.ZodType>(grant: Grant<Schema>): Grant<Schema> => grant;
+
+/** The token response for an issued access token, its scopes and, for user sessions, a refresh token. */
+export function tokenResponse(access: { token: string; expiresIn: number }, scopes: readonly string[], refreshToken?: string): TokenResponse {
+  return {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+    scope: scopes.join(' '),
+  };
+}

@@ -1,0 +1,97 @@
+import type { Request, RequestHandler, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Api } from '../http/api';
+import { errorResponses } from '../http/openapi-responses';
+import type { Services } from '../services';
+import { GRANT_TYPES } from './clients';
+import { introspectionEndpoint } from './introspection';
+import { metadata } from './metadata';
+import { revocationEndpoint } from './revocation';
+import { tokenEndpoint } from './token-endpoint';
+
+export interface OAuthLimits {
+  readonly token: RequestHandler;
+  readonly failedLogins: RequestHandler;
+}
+
+const FORM_TYPES = ['application/x-www-form-urlencoded', 'application/json'] as const;
+const TAG = 'OAuth';
+const clientCredentials = { client_id: z.string().optional(), client_secret: z.string().optional() };
+
+const tokenRequest = z.object({
+  grant_type: z.enum(GRANT_TYPES),
+  username: z.string().optional().describe('password grant'),
+  password: z.string().optional().describe('password grant'),
+  refresh_token: z.string().optional().describe('refresh_token grant; may come from the tessera_rt cookie instead'),
+  scope: z.string().optional(),
+  refresh_in_cookie: z.enum(['true', 'false']).optional().describe('return the refresh token as the tessera_rt cookie'),
+  ...clientCredentials,
+});
+const tokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number().int(),
+  refresh_token: z.string().optional(),
+  scope: z.string(),
+});
+const tokenOnly = z.object({ token: z.string(), token_type_hint: z.string().optional(), ...clientCredentials });
+
+/** What the three client-authenticated OAuth endpoints share: form or JSON bodies, RFC 6749 errors, rate limits. */
+const oauthEndpoint = { tag: TAG, method: 'post', clientAuth: true, dialect: 'oauth', bodyTypes: FORM_TYPES } as const;
+const oauthErrors = { ...errorResponses('rateLimited'), 401: { description: 'invalid_client' } };
+
+type Endpoint = (req: Request, res: Response) => Promise<void> | void;
+const asHandler = (endpoint: Endpoint) => (_input: unknown, req: Request, res: Response) => endpoint(req, res);
+
+/** SPEC §3: token, revocation, introspection, metadata and JWKS. */
+export function oauthRoutes(api: Api, router: Router, services: Services, limits: OAuthLimits): void {
+  api.route(
+    router,
+    {
+      ...oauthEndpoint, path: '/token', summary: 'RFC 6749 token endpoint: password, refresh_token, client_credentials',
+      documentedBody: tokenRequest, before: [limits.token, limits.failedLogins],
+      responses: { 200: { description: 'Tokens (Cache-Control: no-store)', schema: tokenResponse, headers: ['Set-Cookie'] }, ...oauthErrors },
+    },
+    asHandler(tokenEndpoint(services)),
+  );
+
+  api.route(
+    router,
+    {
+      ...oauthEndpoint, path: '/revoke', summary: 'RFC 7009: a refresh or access token revokes its whole session; unknown tokens still 200',
+      documentedBody: tokenOnly, before: [limits.token],
+      responses: { 200: { description: 'Revoked, or nothing to revoke' }, ...oauthErrors },
+    },
+    asHandler(revocationEndpoint(services)),
+  );
+
+  api.route(
+    router,
+    {
+      ...oauthEndpoint, path: '/introspect', summary: 'RFC 7662 introspection, for confidential clients',
+      documentedBody: tokenOnly, before: [limits.token],
+      responses: { 200: { description: '{"active": false} for anything expired, revoked or unknown', schema: z.looseObject({ active: z.boolean() }) }, ...oauthErrors },
+    },
+    asHandler(introspectionEndpoint(services)),
+  );
+
+  api.route(
+    router,
+    {
+      method: 'get', path: '/.well-known/oauth-authorization-server', tag: TAG, summary: 'RFC 8414 authorization server metadata',
+      responses: { 200: { description: 'Metadata', schema: z.looseObject({ issuer: z.string(), token_endpoint: z.string(), jwks_uri: z.string() }) } },
+    },
+    asHandler(metadata(services.config)),
+  );
+
+  api.route(
+    router,
+    {
+      method: 'get', path: '/.well-known/jwks.json', tag: TAG, summary: 'The public signing keys (empty with HS256)',
+      responses: { 200: { description: 'RFC 7517 key set', schema: z.object({ keys: z.array(z.looseObject({ kid: z.string() })) }) } },
+    },
+    (_input, _req, res) => {
+      res.set('Cache-Control', 'public, max-age=300').json(services.keys.jwks());
+    },
+  );
+}

@@ -1,0 +1,39 @@
+import type { Request, Response } from 'express';
+import type { Config } from '../config';
+import { invalidRequest } from '../errors';
+import { readCookie } from '../http/cookies';
+
+export const REFRESH_COOKIE = 'tessera_rt';
+
+const cookieOptions = (config: Config) =>
+  ({ httpOnly: true, sameSite: 'strict', path: '/', secure: config.issuer.startsWith('https:') }) as const;
+
+/** SPEC §3.5: the refresh token as an HttpOnly, SameSite=Strict cookie. */
+export function setRefreshCookie(res: Response, config: Config, token: string, maxAgeSeconds: number): void {
+  res.cookie(REFRESH_COOKIE, token, { ...cookieOptions(config), maxAge: maxAgeSeconds * 1000 });
+}
+
+export function clearRefreshCookie(res: Response, config: Config): void {
+  res.clearCookie(REFRESH_COOKIE, cookieOptions(config));
+}
+
+function originAllowed(req: Request, config: Config, origin: string): boolean {
+  if (origin === new URL(config.issuer).origin) return true;
+  if (origin === `${req.protocol}://${req.get('host') ?? ''}`) return true;
+  return config.corsOrigins.includes(origin);
+}
+
+/**
+ * The refresh token from the cookie, accepted only when the request's
+ * Origin is this server's or an allowed one: the cookie alone must never
+ * be enough for a cross-site request to mint tokens.
+ */
+export function cookieRefreshToken(req: Request, config: Config): string | undefined {
+  const token = readCookie(req.get('cookie'), REFRESH_COOKIE);
+  if (token === undefined) return undefined;
+  const origin = req.get('origin');
+  if (origin === undefined || !originAllowed(req, config, origin)) {
+    throw invalidRequest('The refresh cookie is accepted only from this site or an allowed Origin.');
+  }
+  return token;
+}

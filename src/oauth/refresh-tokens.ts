@@ -1,0 +1,141 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Sessions } from '../accounts/sessions';
+import { createRefreshTokenQueries } from '../db/queries/refresh-tokens';
+import { createSessionQueries, type SessionRow } from '../db/queries/sessions';
+import { invalidGrant } from '../errors';
+
+export interface RefreshTokenOptions {
+  /** Seconds a rotated token may be retried for its recorded successor (SPEC §3.2). */
+  readonly reuseGrace: number;
+  /** Seconds without use after which a session ends. */
+  readonly idleTtl: number;
+  /** Called when a rotated token comes back after its grace (the session is revoked). */
+  readonly onReuse?: () => void;
+}
+
+export interface Rotation {
+  readonly session: SessionRow;
+  readonly refreshToken: string;
+}
+
+export interface UseContext {
+  readonly clientId: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  /** Refuses the request (by throwing) before any token is consumed, e.g. for a scope the session lacks. */
+  readonly check?: (session: SessionRow) => unknown;
+}
+
+/** Refresh tokens are stored only as SHA-256 hashes: 256 random bits need no slow hash. */
+export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+const newToken = () => randomBytes(32).toString('base64url');
+
+// The successor is sealed with a key only the holder of its parent can
+// derive, so the database alone never yields a usable refresh token.
+const sealingKey = (parent: string) => createHash('sha256').update('tessera refresh successor\0').update(parent).digest();
+
+function seal(parent: string, successor: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(parent), iv);
+  const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+}
+
+function unseal(parent: string, sealed: string): string {
+  const raw = Buffer.from(sealed, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', sealingKey(parent), raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+}
+
+type Outcome = { kind: 'rotated'; rotation: Rotation } | { kind: 'reuse'; sessionId: string };
+
+/**
+ * Refresh-token families: issue the first token of a session, and rotate on
+ * every use in one transaction (STYLE §4): hash lookup → reject unknown,
+ * ended or foreign → a retry within the grace gets the recorded successor →
+ * any other reuse revokes the family → else consume and issue.
+ */
+export class RefreshTokens {
+  constructor(
+    private readonly db: Knex,
+    private readonly sessions: Sessions,
+    private readonly options: RefreshTokenOptions,
+  ) {}
+
+  /** Issues the first refresh token of a session. */
+  async issue(sessionId: string, now = Date.now(), db: Knex = this.db): Promise<string> {
+    const token = newToken();
+    await createRefreshTokenQueries(db).insert({
+      id: randomUUID(),
+      session_id: sessionId,
+      token_hash: hashRefreshToken(token),
+      created_at: now,
+      rotated_at: null,
+      successor_id: null,
+      successor_sealed: null,
+    });
+    return token;
+  }
+
+  /** Rotates a presented refresh token; throws `invalid_grant` for anything but a live, own token. */
+  async rotate(presented: string, use: UseContext, now = Date.now()): Promise<Rotation> {
+    const outcome = await this.db.transaction((trx) => this.rotateIn(trx, presented, use, now));
+    if (outcome.kind === 'reuse') {
+      this.options.onReuse?.();
+      await this.sessions.revoke({ id: outcome.sessionId }, 'refresh_token_reuse', now);
+      throw invalidGrant('The refresh token was already used; the session has been revoked.', `reuse in session ${outcome.sessionId}`);
+    }
+    return outcome.rotation;
+  }
+
+  /** A refresh token's session and whether it was rotated, or undefined when unknown (revocation, introspection). */
+  async describe(token: string): Promise<{ session: SessionRow; rotated: boolean; issuedAt: number } | undefined> {
+    const row = await createRefreshTokenQueries(this.db).findByHash(hashRefreshToken(token));
+    const session = row && (await this.sessions.find(row.session_id));
+    return row && session ? { session, rotated: row.rotated_at !== null, issuedAt: row.created_at } : undefined;
+  }
+
+  /** True while the session can still be refreshed. */
+  isLive(session: SessionRow, now: number): boolean {
+    return session.revoked_at === null && session.expires_at > now && session.last_used_at + this.options.idleTtl * 1000 > now;
+  }
+
+  private async rotateIn(trx: Knex.Transaction, presented: string, use: UseContext, now: number): Promise<Outcome> {
+    const tokens = createRefreshTokenQueries(trx);
+    const sessions = createSessionQueries(trx);
+    const row = await tokens.findByHashForUpdate(hashRefreshToken(presented));
+    if (!row) throw invalidGrant('The refresh token is invalid.');
+    const session = await sessions.findById(row.session_id);
+    if (!session || !this.isLive(session, now)) throw invalidGrant('The session of this refresh token has ended.');
+    // RFC 6749 §6: the token must have been issued to the authenticated client.
+    if (session.client_id !== use.clientId) throw invalidGrant('The refresh token was issued to another client.');
+
+    if (row.rotated_at !== null) {
+      const successor = row.successor_id === null ? undefined : await tokens.findById(row.successor_id);
+      const withinGrace = now - row.rotated_at <= this.options.reuseGrace * 1000;
+      if (withinGrace && successor && successor.rotated_at === null && row.successor_sealed !== null) {
+        return { kind: 'rotated', rotation: { session, refreshToken: unseal(presented, row.successor_sealed) } };
+      }
+      return { kind: 'reuse', sessionId: session.id };
+    }
+
+    use.check?.(session);
+    const refreshToken = newToken();
+    const successorId = randomUUID();
+    await tokens.insert({
+      id: successorId,
+      session_id: session.id,
+      token_hash: hashRefreshToken(refreshToken),
+      created_at: now,
+      rotated_at: null,
+      successor_id: null,
+      successor_sealed: null,
+    });
+    await tokens.markRotated(row.id, successorId, seal(presented, refreshToken), now);
+    await sessions.touch(session.id, now, use.ip, use.userAgent);
+    return { kind: 'rotated', rotation: { session: { ...session, last_used_at: now }, refreshToken } };
+  }
+}

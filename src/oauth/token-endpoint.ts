@@ -1,0 +1,74 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { invalidRequest, unauthorizedClient, unsupportedGrantType } from '../errors';
+import { parse } from '../http/validation';
+import type { Services } from '../services';
+import { authenticateClient } from './client-auth';
+import type { Grant, GrantContext } from './grant';
+import { createClientCredentialsGrant } from './grants/client-credentials';
+import { createPasswordGrant } from './grants/password';
+import { createRefreshTokenGrant } from './grants/refresh-token';
+import { cookieRefreshToken, setRefreshCookie } from './refresh-cookie';
+
+const envelope = z.object({
+  grant_type: z.string().min(1).max(200),
+  refresh_in_cookie: z.enum(['true', 'false']).optional(),
+});
+
+/** OAuth requests are flat: every parameter is one string (RFC 6749 §3.1: no repeats). */
+export function oauthParameters(req: Request): Record<string, unknown> {
+  const body: unknown = req.body ?? {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('The request body must be a set of parameters.');
+  for (const [name, value] of Object.entries(body)) {
+    if (typeof value !== 'string') throw invalidRequest(`The parameter "${name}" must be a single string.`);
+  }
+  return body as Record<string, unknown>;
+}
+
+export function noStore(res: Response): void {
+  res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+}
+
+/**
+ * `POST /token` as a short pipeline: parameters → client → grant lookup →
+ * grant allowed for the client → grant parameters → grant handler →
+ * response (or refresh cookie).
+ */
+export function tokenEndpoint(services: Services): (req: Request, res: Response) => Promise<void> {
+  const grants = new Map<string, Grant>(
+    [createPasswordGrant(services), createRefreshTokenGrant(services), createClientCredentialsGrant(services)].map((grant) => [grant.grantType, grant as Grant]),
+  );
+  const { clients, tenantId, config } = services;
+
+  return async (req, res) => {
+    noStore(res);
+    const body = oauthParameters(req);
+    const { grant_type: grantType, refresh_in_cookie: inCookie } = parse(envelope, body, 'oauth');
+    const grant = grants.get(grantType);
+    if (!grant) throw unsupportedGrantType(grantType);
+    const client = await authenticateClient(clients, tenantId, req.get('authorization'), body);
+    if (!client.grant_types.includes(grant.grantType)) {
+      throw unauthorizedClient(`This client may not use the ${grant.grantType} grant.`);
+    }
+    const parameters: unknown = parse(grant.parameters, body, 'oauth');
+    let usedCookie = false;
+    const context: GrantContext = {
+      client,
+      ip: req.ip ?? null,
+      userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+      cookieRefreshToken: () => {
+        const token = cookieRefreshToken(req, config);
+        usedCookie = token !== undefined;
+        return token;
+      },
+      refreshLifetime: config.refreshTokenTtl,
+    };
+    const response = await grant.handle(parameters, context);
+    services.metrics.tokensIssued.inc({ grant: grant.grantType });
+    if (response.refresh_token !== undefined && (inCookie === 'true' || usedCookie)) {
+      setRefreshCookie(res, config, response.refresh_token, context.refreshLifetime ?? config.refreshTokenTtl);
+      delete response.refresh_token;
+    }
+    res.json(response);
+  };
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger';
+import { createLocalBus, type Bus, type BusEvents, type BusTopic } from './bus';
+
+interface Envelope {
+  readonly origin: string;
+  readonly topic: BusTopic;
+  readonly event: unknown;
+}
+
+/**
+ * The bus across processes over Redis pub/sub. Events reach this process's
+ * handlers at once, without the round trip, and every other process through
+ * Redis; a process ignores its own echo. While Redis is away events still
+ * flow inside the process, and clients catch up on missed messages with
+ * `resume` (messages are in the database, not in Redis).
+ */
+export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: string, logger: Logger): Bus {
+  const local = createLocalBus();
+  const origin = randomUUID();
+  const channel = `${prefix}bus`;
+
+  void subscriber.subscribe(channel).catch((error: unknown) => logger.warn({ err: String(error) }, 'bus subscribe failed; will retry on reconnect'));
+  subscriber.on('message', (from: string, raw: string) => {
+    if (from !== channel) return;
+    try {
+      const envelope = JSON.parse(raw) as Envelope;
+      if (envelope.origin !== origin) local.publish(envelope.topic, envelope.event as never);
+    } catch (error) {
+      logger.warn({ err: String(error) }, 'unreadable bus event ignored');
+    }
+  });
+
+  return {
+    publish<T extends BusTopic>(topic: T, event: BusEvents[T]) {
+      local.publish(topic, event);
+      publisher.publish(channel, JSON.stringify({ origin, topic, event } satisfies Envelope)).catch((error: unknown) => {
+        logger.warn({ topic, err: String(error) }, 'bus event not sent to other processes');
+      });
+    },
+    subscribe: local.subscribe,
+    async close() {
+      await local.close();
+    },
+  };
+}

@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import type { AccessTokens, Principal } from '../auth/access-tokens';
+import { authenticate, requireScope } from '../auth/authenticate';
+import { ApiError } from '../errors';
+import { isStorableText } from '../http/storable-text';
+import type { Logger } from '../logger';
+import type { Message } from '../messages/message';
+import type { MessageStore } from '../messages/message-store';
+import { senderOf } from '../messages/sender';
+import { clientFrame, CLOSE, type ClientFrame } from './frames';
+import type { Registered } from './registry';
+
+export interface ConnectionLimits {
+  readonly framesPerSecond: number;
+  readonly sendBufferLimit: number;
+}
+
+export interface ConnectionContext {
+  readonly accessTokens: AccessTokens;
+  readonly messages: MessageStore;
+  readonly logger: Logger;
+  readonly limits: ConnectionLimits;
+  readonly onClose: (connection: Connection) => void;
+  readonly onMessageFrame: () => void;
+}
+
+const EXPIRY_WARNING_MS = 60_000; // SPEC §6: token_expiring 60 s before expiry
+const BAD_FRAMES_BEFORE_CLOSE = 10;
+const RESUME_PAGE = 200;
+const RESUME_MAX_PAGES = 50; // 10,000 messages; a client resumes again from last_seq for more
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** One authenticated socket speaking the SPEC §6 frame protocol. */
+export class Connection implements Registered {
+  readonly id = randomUUID();
+  alive = true;
+  private principal: Principal;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private tokens: number;
+  private lastRefill = Date.now();
+  private rejected = 0;
+  private badFrames = 0;
+  /** The frames in hand, handled one at a time: a socket is an ordered stream, so its messages are stored in the order sent. */
+  private handling: Promise<void> = Promise.resolve();
+  /** Live messages held back while a resume of their conversation replays history. */
+  private readonly resuming = new Map<string, Message[]>();
+
+  constructor(
+    private readonly ws: WebSocket,
+    principal: Principal,
+    private readonly context: ConnectionContext,
+  ) {
+    this.principal = principal;
+    this.tokens = context.limits.framesPerSecond * 2;
+  }
+
+  get tenantId(): string {
+    return this.principal.tenantId;
+  }
+  get userId(): string {
+    return this.principal.subject;
+  }
+  get sessionId(): string {
+    return this.principal.sessionId;
+  }
+
+  start(): void {
+    this.ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    this.ws.on('pong', () => {
+      this.alive = true;
+    });
+    this.ws.on('error', () => undefined);
+    this.ws.on('close', () => {
+      this.clearTimers();
+      this.context.onClose(this);
+    });
+    this.sendJson({
+      type: 'welcome',
+      username: this.principal.username,
+      connection_id: this.id,
+      expires_at: new Date(this.principal.expiresAt * 1000).toISOString(),
+    });
+    this.scheduleExpiry();
+  }
+
+  /** Sends a serialised frame, or closes a reader too slow to keep up (1013) rather than buffer without bound. */
+  send(frame: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount + frame.length > this.context.limits.sendBufferLimit) {
+      this.close(CLOSE.tryAgainLater, 'slow consumer');
+      return;
+    }
+    this.ws.send(frame);
+  }
+
+  /** Delivers a stored message, unless a resume of its conversation is replaying: then it waits its turn. */
+  receive(message: Message, frame: string): void {
+    const held = this.resuming.get(message.session_id);
+    if (held) held.push(message);
+    else this.send(frame);
+  }
+
+  close(code: number, reason: string): void {
+    this.clearTimers();
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.clearTimers();
+    this.ws.terminate();
+  }
+
+  /** Heartbeat: terminate a peer that did not answer the last ping. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  private sendJson(frame: Record<string, unknown>): void {
+    this.send(JSON.stringify(frame));
+  }
+
+  private sendError(code: string, message: string, nonce?: string): void {
+    this.sendJson({ type: 'error', code, message, ...(nonce === undefined ? {} : { nonce }) });
+  }
+
+  private scheduleExpiry(): void {
+    this.clearTimers();
+    const expiresAt = this.principal.expiresAt * 1000;
+    const warnIn = Math.max(0, expiresAt - EXPIRY_WARNING_MS - Date.now());
+    const closeIn = Math.max(0, expiresAt - Date.now());
+    if (warnIn <= MAX_TIMER_MS) {
+      this.timers.push(setTimeout(() => this.sendJson({ type: 'token_expiring', expires_in: Math.max(0, Math.round((expiresAt - Date.now()) / 1000)) }), warnIn));
+    }
+    if (closeIn <= MAX_TIMER_MS) this.timers.push(setTimeout(() => this.close(CLOSE.tokenExpired, 'token expired'), closeIn));
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers.splice(0)) clearTimeout(timer);
+  }
+
+  /** Token bucket per socket: false when the frame is over the rate. */
+  private withinRate(): boolean {
+    const now = Date.now();
+    const { framesPerSecond } = this.context.limits;
+    this.tokens = Math.min(framesPerSecond * 2, this.tokens + ((now - this.lastRefill) / 1000) * framesPerSecond);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (!this.withinRate()) {
+      this.rejected += 1;
+      if (this.rejected > this.context.limits.framesPerSecond) this.close(CLOSE.policyViolation, 'flooding');
+      else this.sendError('rate_limited', 'Too many frames; slow down.');
+      return;
+    }
+    this.rejected = 0;
+    const frame = isBinary ? undefined : parseFrame(data);
+    if (!frame) {
+      this.badFrames += 1;
+      if (this.badFrames >= BAD_FRAMES_BEFORE_CLOSE) this.close(CLOSE.policyViolation, 'repeated bad frames');
+      else this.sendError('bad_frame', isBinary ? 'Frames are JSON text.' : 'The frame is not valid JSON of a known type.');
+      return;
+    }
+    this.badFrames = 0;
+    const nonce = 'nonce' in frame ? frame.nonce : undefined;
+    this.handling = this.handling.then(() => this.handle(frame)).catch((error: unknown) => this.fail(error, nonce));
+  }
+
+  private fail(error: unknown, nonce?: string): void {
+    if (error instanceof ApiError && error.expose) {
+      this.sendError(error.code, error.description, nonce);
+      return;
+    }
+    this.context.logger.error({ err: error instanceof Error ? error.message : String(error), connection_id: this.id }, 'socket frame failed');
+    this.sendError('server_error', 'The server could not handle the frame.', nonce);
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'ping':
+        this.sendJson({ type: 'pong' });
+        return;
+      case 'message': {
+        this.context.onMessageFrame();
+        requireScope(this.principal, 'messages:write');
+        const { message } = await this.context.messages.post({
+          tenantId: this.tenantId,
+          sessionId: frame.session_id,
+          sender: senderOf(this.principal),
+          content: frame.content,
+          type: frame.message_type,
+          nonce: frame.nonce,
+          origin: this.id,
+        });
+        this.sendJson({ type: 'ack', nonce: frame.nonce ?? null, message });
+        return;
+      }
+      case 'resume':
+        await this.resume(frame.session_id, frame.after_seq);
+        return;
+      case 'auth':
+        await this.renew(frame.token);
+        return;
+    }
+  }
+
+  private async resume(sessionId: string, afterSeq: number): Promise<void> {
+    const held: Message[] = [];
+    this.resuming.set(sessionId, held);
+    try {
+      let last = afterSeq;
+      for (let page = 0; page < RESUME_MAX_PAGES; page += 1) {
+        const batch = await this.context.messages.history(this.tenantId, sessionId, this.userId, last, RESUME_PAGE);
+        for (const message of batch) this.sendJson({ type: 'message', message });
+        last = batch.at(-1)?.seq ?? last;
+        if (batch.length < RESUME_PAGE) break;
+      }
+      // Live messages can arrive out of seq order (each post commits, then announces); a held one
+      // below an already sent seq would otherwise be skipped as a duplicate and lost.
+      for (const message of held.sort((a, b) => a.seq - b.seq)) {
+        if (message.seq <= last) continue;
+        this.sendJson({ type: 'message', message });
+        last = message.seq;
+      }
+      this.sendJson({ type: 'resumed', session_id: sessionId, last_seq: last });
+    } finally {
+      this.resuming.delete(sessionId);
+    }
+  }
+
+  private async renew(token: string): Promise<void> {
+    const principal = await authenticate(this.context.accessTokens, token, 'messages:read');
+    if (principal.kind !== 'user' || principal.subject !== this.userId) {
+      this.close(CLOSE.revoked, 'token of another user');
+      return;
+    }
+    this.principal = principal;
+    this.scheduleExpiry();
+    this.sendJson({ type: 'auth_ok', expires_at: new Date(principal.expiresAt * 1000).toISOString() });
+  }
+}
+
+function parseFrame(data: RawData): ClientFrame | undefined {
+  try {
+    const json: unknown = JSON.parse(data.toString());
+    // As over REST: text that cannot be stored as sent (NUL, lone surrogates) is a bad frame.
+    if (!isStorableText(json)) return undefined;
+    const parsed = clientFrame.safeParse(json);
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { messageInput, sessionIdSchema } from '../messages/message-input';
+
+/** Client → server frames (SPEC §6). The message's own type travels as `message_type`: `type` names the frame. */
+export const clientFrame = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('message'),
+    session_id: sessionIdSchema,
+    content: messageInput.content,
+    message_type: messageInput.type,
+    nonce: messageInput.nonce,
+  }),
+  z.object({ type: z.literal('resume'), session_id: sessionIdSchema, after_seq: z.number().int().min(0) }),
+  z.object({ type: z.literal('auth'), token: z.string().min(1).max(8192) }),
+  z.object({ type: z.literal('ping') }),
+]);
+
+export type ClientFrame = z.output<typeof clientFrame>;
+
+/** Close codes of SPEC §6. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  tooBig: 1009,
+  tryAgainLater: 1013,
+  tokenExpired: 4001,
+  revoked: 4003,
+} as const;

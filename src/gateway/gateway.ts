@@ -1,0 +1,142 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import proxyAddr from 'proxy-addr';
+import { WebSocketServer } from 'ws';
+import type { Principal } from '../auth/access-tokens';
+import { ApiError, rateLimited, serverError } from '../errors';
+import { redactUrl } from '../logger';
+import type { Services } from '../services';
+import { AttemptLimiter } from './attempt-limiter';
+import { Connection } from './connection';
+import { CLOSE } from './frames';
+import { checkUpgrade, refuse } from './handshake';
+import { SocketRegistry } from './registry';
+import { Sequencer } from './sequencer';
+import type { BusEvents } from '../bus/bus';
+import type { TicketStore } from './tickets';
+
+const SHUTDOWN_GRACE_MS = 2_000;
+const GAP_WAIT_MS = 250; // how long an out-of-order message waits for the one before it
+
+function trustFunction(trustProxy: boolean | number | string): (address: string, hop: number) => boolean {
+  if (typeof trustProxy === 'boolean') return () => trustProxy;
+  if (typeof trustProxy === 'number') return (_address, hop) => hop < trustProxy;
+  return proxyAddr.compile(trustProxy.split(',').map((value) => value.trim()));
+}
+
+/**
+ * The WebSocket gateway at `/ws/:username` on the same server and port as
+ * the REST API. Every decision is made in the `upgrade` event, before a
+ * socket exists; accepted sockets speak the frame protocol of `Connection`.
+ */
+export class Gateway {
+  readonly registry = new SocketRegistry<Connection>();
+  private readonly wss: WebSocketServer;
+  private readonly attempts: AttemptLimiter;
+  private readonly trust: (address: string, hop: number) => boolean;
+  private readonly stop: Array<() => void> = [];
+  private readonly sequencer: Sequencer;
+
+  constructor(
+    private readonly services: Services,
+    readonly tickets: TicketStore,
+  ) {
+    const { config, bus } = services;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false });
+    this.attempts = new AttemptLimiter(config.ws.upgradesPerMinute);
+    this.trust = trustFunction(config.trustProxy);
+    this.sequencer = new Sequencer(
+      (tenantId, sessionId, afterSeq, limit) => services.messages.after(tenantId, sessionId, afterSeq, limit),
+      (event) => this.fanOut(event),
+      { gapWaitMs: GAP_WAIT_MS, onError: (error) => services.logger.error({ err: String(error) }, 'message fan-out failed') },
+    );
+    this.stop.push(() => this.sequencer.close());
+    this.stop.push(
+      services.revoked.onAdded((ids) => {
+        const revoked = new Set(ids);
+        for (const connection of this.registry.all()) if (revoked.has(connection.sessionId)) connection.close(CLOSE.revoked, 'session revoked');
+      }),
+      bus.subscribe('messages.created', (event) => this.sequencer.accept(event)),
+      bus.subscribe('push.sent', ({ tenantId, userId, type, data }) => {
+        const frame = JSON.stringify({ type: 'push', event: type, data });
+        for (const connection of this.registry.ofUser(tenantId, userId)) connection.send(frame);
+      }),
+    );
+    const heartbeat = setInterval(() => {
+      for (const connection of this.registry.all()) connection.heartbeat();
+    }, config.ws.heartbeatMs);
+    heartbeat.unref();
+    this.stop.push(() => clearInterval(heartbeat));
+  }
+
+  /** Hands one stored message to every local socket of its members but the one that sent it. */
+  private fanOut({ tenantId, message, memberIds, origin }: BusEvents['messages.created']): void {
+    const { metrics } = this.services;
+    // Serialised once per message, not once per socket.
+    const frame = JSON.stringify({ type: 'message', message });
+    let delivered = 0;
+    for (const userId of memberIds) {
+      for (const connection of this.registry.ofUser(tenantId, userId)) {
+        if (connection.id === origin) continue;
+        connection.receive(message, frame);
+        delivered += 1;
+      }
+    }
+    if (delivered > 0) {
+      metrics.socketMessages.inc({ direction: 'out' }, delivered);
+      metrics.fanoutLatency.observe(Math.max(0, Date.now() - Date.parse(message.timestamp)) / 1000);
+    }
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      void this.upgrade(req, socket, head);
+    });
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { config, logger, accessTokens, messages, metrics } = this.services;
+    const ip = proxyAddr(req, this.trust);
+    let principal: Principal;
+    try {
+      principal = await checkUpgrade(req, { accessTokens, tickets: this.tickets, attempts: this.attempts, allowedOrigins: config.wsOrigins, ip });
+      if (!this.registry.reserve(principal.tenantId, principal.subject, config.ws.maxConnectionsPerUser)) throw rateLimited(60);
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : serverError(String(error));
+      logger.info({ url: redactUrl(req.url ?? ''), status: apiError.status, code: apiError.code, ip }, 'socket refused');
+      refuse(socket, apiError);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.registry.release(principal.tenantId, principal.subject);
+      const connection = new Connection(ws, principal, {
+        accessTokens,
+        messages,
+        logger,
+        limits: config.ws,
+        onClose: (closed) => {
+          this.registry.remove(closed);
+          metrics.openSockets.dec();
+        },
+        onMessageFrame: () => metrics.socketMessages.inc({ direction: 'in' }),
+      });
+      this.registry.add(connection);
+      metrics.openSockets.inc();
+      connection.start();
+      logger.info({ url: redactUrl(req.url ?? ''), user_id: principal.subject, connection_id: connection.id, ip }, 'socket opened');
+    });
+    // handleUpgrade answers a malformed upgrade itself; the reservation must not leak then.
+    if (socket.destroyed) this.registry.release(principal.tenantId, principal.subject);
+  }
+
+  /** Closes every socket with 1001 and waits for them, at most a short grace. */
+  async close(): Promise<void> {
+    for (const stop of this.stop.splice(0)) stop();
+    const open = this.registry.all();
+    for (const connection of open) connection.close(CLOSE.goingAway, 'server shutting down');
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    while (this.registry.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const connection of this.registry.all()) connection.terminate();
+  }
+}

@@ -1,0 +1,75 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AccessTokens, Principal } from '../auth/access-tokens';
+import { authenticate, bearerToken, requireScope } from '../auth/authenticate';
+import { ApiError, forbidden, invalidToken, notFound, rateLimited } from '../errors';
+import type { AttemptLimiter } from './attempt-limiter';
+import type { TicketStore } from './tickets';
+
+const WS_PATH = /^\/ws\/([^/]+)$/;
+
+async function redeemTicket({ tickets, accessTokens }: HandshakeContext, ticket: string): Promise<Principal> {
+  const principal = await tickets.redeem(ticket);
+  if (!principal) throw invalidToken('The ticket is unknown, used or expired.');
+  // The ticket was checked when issued; its token may have expired or its session ended since.
+  accessTokens.assertLive(principal);
+  requireScope(principal, 'messages:read');
+  return principal;
+}
+
+export interface HandshakeContext {
+  readonly accessTokens: AccessTokens;
+  readonly tickets: TicketStore;
+  readonly attempts: AttemptLimiter;
+  readonly allowedOrigins: readonly string[];
+  readonly ip: string;
+}
+
+/**
+ * Decides an upgrade before any socket exists (SPEC §6): path, attempts per
+ * IP, Origin, token (query, header or ticket), scope and user. Throws the
+ * ApiError to answer with; returns the principal otherwise.
+ */
+export async function checkUpgrade(req: IncomingMessage, context: HandshakeContext): Promise<Principal> {
+  const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+  const match = WS_PATH.exec(url.pathname);
+  if (!match) throw notFound('route');
+  if (!context.attempts.allow(context.ip)) throw rateLimited(context.attempts.retryAfter());
+  const origin = req.headers.origin;
+  if (context.allowedOrigins.length > 0 && (origin === undefined || !context.allowedOrigins.includes(origin))) {
+    throw forbidden('This Origin may not open sockets.');
+  }
+
+  const ticket = url.searchParams.get('ticket');
+  const principal =
+    ticket === null
+      ? await authenticate(context.accessTokens, url.searchParams.get('token') ?? bearerToken(req.headers.authorization), 'messages:read')
+      : await redeemTicket(context, ticket);
+  let username: string;
+  try {
+    username = decodeURIComponent(match[1]!);
+  } catch {
+    throw notFound('route');
+  }
+  if (principal.kind !== 'user' || principal.username?.toLowerCase() !== username.toLowerCase()) {
+    throw forbidden('The token belongs to another user.');
+  }
+  return principal;
+}
+
+const REASONS: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+/** Answers a refused upgrade with a plain HTTP response and the SPEC error body, then drops the connection. */
+export function refuse(socket: Duplex, error: ApiError): void {
+  const body = JSON.stringify({ error: error.expose ? error.code : 'server_error', error_description: error.expose ? error.description : 'The server could not complete the request.', ...(error.expose ? error.body : {}) });
+  const headers = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+    'Cache-Control': 'no-store',
+    ...error.headers,
+  };
+  const head = `HTTP/1.1 ${error.status} ${REASONS[error.status] ?? 'Error'}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  if (socket.writable) socket.end(head + body);
+  socket.destroy();
+}

@@ -1,0 +1,108 @@
+import express, { Router, type Express } from 'express';
+import { z } from 'zod';
+import { accountRoutes } from './accounts/account-routes';
+import { adminRoutes } from './accounts/admin-routes';
+import { Api } from './http/api';
+import { bearer } from './http/bearer';
+import { parseBody } from './http/body-parsing';
+import { cors } from './http/cors';
+import { securityHeaders } from './http/security-headers';
+import { errorHandler, unknownRoute } from './http/error-handler';
+import { metricsRoute } from './http/metrics-route';
+import { openApiDocument } from './http/openapi';
+import { readiness } from './http/readiness';
+import { createRateLimits, type RateLimitStoreFactory } from './http/rate-limits';
+import { requestId } from './http/request-id';
+import { requestLog } from './http/request-log';
+import { oauthRoutes } from './oauth/oauth-routes';
+import { ownedResourceRoutes } from './resources/owned-resource';
+import { calendarEvents } from './resources/calendar-events';
+import { conversationRoutes } from './resources/conversations';
+import { messageRoutes } from './resources/messages';
+import { pushRoutes } from './resources/push';
+import type { Gateway } from './gateway/gateway';
+import { gatewayRoutes } from './gateway/gateway-routes';
+import { tasks } from './resources/tasks';
+import type { Services } from './services';
+import { webRoutes } from './web/static-routes';
+
+export interface AppOptions {
+  readonly rateLimitStore?: RateLimitStoreFactory;
+}
+
+const readinessJson = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()) });
+
+/** Every route of the REST API, registered once with the `Api` registry that also documents it. */
+function routes(services: Services, gateway: Gateway, api: Api, options: AppOptions): Router {
+  const router = Router();
+  const { config, db, bus } = services;
+  const limits = createRateLimits(config, services.metrics, options.rateLimitStore);
+
+  api.route(
+    router,
+    { method: 'get', path: '/healthz', tag: 'Operations', summary: 'The process is up', responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } } },
+    (_input, _req, res) => {
+      res.json({ status: 'ok' });
+    },
+  );
+  api.route(
+    router,
+    {
+      method: 'get', path: '/readyz', tag: 'Operations', summary: 'The database and (when configured) Redis answer; 503 otherwise',
+      responses: {
+        200: { description: 'Ready', schema: readinessJson },
+        503: { description: 'Not ready; which check failed', schema: readinessJson },
+      },
+    },
+    async (_input, _req, res) => {
+      const { ready, checks } = await readiness(services);
+      res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ok' : 'unavailable', checks });
+    },
+  );
+  metricsRoute(api, router, services.metrics, config.metricsToken);
+  oauthRoutes(api, router, services, limits);
+  accountRoutes(api, router, services, limits.signup);
+  adminRoutes(api, router, services);
+  ownedResourceRoutes(api, router, services, tasks);
+  ownedResourceRoutes(api, router, services, calendarEvents);
+  conversationRoutes(api, router, db);
+  messageRoutes(api, router, services.messages);
+  pushRoutes(api, router, db, bus, (tenantId, userId) => gateway.registry.count(tenantId, userId));
+  gatewayRoutes(api, router, db, gateway);
+
+  let document: unknown;
+  api.route(
+    router,
+    { method: 'get', path: '/openapi.json', tag: 'Operations', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } },
+    (_input, _req, res) => {
+      document ??= openApiDocument(api.routes, config);
+      res.json(document);
+    },
+  );
+  return router;
+}
+
+/** The Express app: global middleware kept few (each costs every request), then the routes. */
+export function createApp(services: Services, gateway: Gateway, options: AppOptions = {}): Express {
+  const { config, logger, accessTokens } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestId);
+  app.use(requestLog(logger, services.metrics));
+  // connect-src 'self' covers the same-origin ws:/wss: socket (CSP Level 3). upgrade-insecure-requests
+  // only when served over https: on a plain-http host it would send the web client's assets to https.
+  const upgradeInsecureRequests = config.issuer.startsWith('https:') ? [] : null;
+  app.use(securityHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], connectSrc: ["'self'"], upgradeInsecureRequests } } }));
+  app.use(cors(config.corsOrigins));
+  const api = new Api(bearer(accessTokens));
+  app.use(webRoutes(api));
+  app.use(parseBody);
+  app.use(routes(services, gateway, api, options));
+  app.use(unknownRoute);
+  app.use(errorHandler(logger));
+  return app;
+}

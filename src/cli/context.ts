@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { createLogger } from '../logger';
+import type { Services } from '../services';
+import { createServices } from '../tessera';
+import { CliError } from './command';
+
+/** Reads `.env` (real environment variables win) and parses the configuration. */
+export function cliConfig(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** Runs a command against the configured database (migrated first), then closes it. */
+export async function withServices(work: (services: Services) => Promise<void>): Promise<void> {
+  const config = cliConfig();
+  const services = await createServices(config, { logger: createLogger('warn') });
+  try {
+    await work(services);
+  } finally {
+    // With REDIS_URL set (a cluster's environment) open Redis connections would keep the command from exiting.
+    await services.redis?.close();
+    await services.db.destroy();
+  }
+}

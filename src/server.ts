@@ -1,0 +1,37 @@
+import { createServer, type Server } from 'node:http';
+import type { Express } from 'express';
+
+const HEADERS_TIMEOUT_MS = 20_000; // default of HTTP_HEADERS_TIMEOUT_MS
+const REQUEST_TIMEOUT_MS = 30_000; // headers and body; never below the headers timeout
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+// Node checks both timeouts only this often (its default, 30 s, would let a slow client stay up to 50 s).
+const CONNECTIONS_CHECK_MS = 1_000;
+
+const STATUS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+};
+
+export interface HttpServerOptions {
+  /** Milliseconds a client has to send its request headers (slowloris); at most 30 s. */
+  readonly headersTimeoutMs?: number;
+}
+
+/** The one HTTP server for the REST API and the gateway's upgrades, hardened against slow or broken clients. */
+export function createHttpServer(app: Express, { headersTimeoutMs = HEADERS_TIMEOUT_MS }: HttpServerOptions = {}): Server {
+  const server = createServer({ connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MS, headersTimeoutMs) }, app);
+  // Slow clients must not hold sockets forever (slowloris).
+  server.headersTimeout = headersTimeoutMs;
+  server.requestTimeout = Math.max(REQUEST_TIMEOUT_MS, headersTimeoutMs);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Requests Node cannot parse (raw CR/LF in a header, oversized headers) or that came too slowly still get the SPEC error body.
+    const [status, reason] = STATUS[error.code ?? ''] ?? [400, 'Bad Request'];
+    const body = JSON.stringify({ error: 'invalid_request', error_description: 'The request could not be parsed.' });
+    if (socket.writable && !socket.writableEnded) {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  });
+  return server;
+}

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { CliWorkspace } from './cli-process';
+
+interface ListedKey {
+  kid: string;
+  alg: string;
+  state: 'signing' | 'published';
+  retired_at: string | null;
+}
+
+describe('tessera keys', () => {
+  let cli: CliWorkspace;
+  before(() => {
+    cli = new CliWorkspace();
+  });
+  after(() => cli.close());
+
+  const listed = async () => JSON.parse(await cli.ok(['keys', 'list', '--json'])) as ListedKey[];
+
+  it('lists one ES256 signing key on a fresh database', async () => {
+    const keys = await listed();
+    expect(keys).to.have.length(1);
+    expect(keys[0]).to.include({ alg: 'ES256', state: 'signing', retired_at: null });
+  });
+
+  it('rotates to a new signing key and keeps the old one published', async () => {
+    const [old] = await listed();
+    const stdout = await cli.ok(['keys', 'rotate']);
+    const kid = /new signing key (\S+);/.exec(stdout)?.[1];
+    expect(kid).to.be.a('string').and.not.equal(old?.kid);
+    const keys = await listed();
+    expect(keys).to.have.length(2);
+    expect(keys.filter((k) => k.state === 'signing').map((k) => k.kid)).to.deep.equal([kid]);
+    const retired = keys.find((k) => k.kid === old?.kid);
+    expect(retired?.state).to.equal('published');
+    expect(retired?.retired_at).to.be.a('string');
+  });
+
+  it('shows the same keys as a table without --json', async () => {
+    const keys = await listed();
+    const [header, ...rows] = (await cli.ok(['keys', 'list'])).trimEnd().split('\n');
+    expect(header).to.match(/^KID\s+ALG\s+STATE\s+CREATED_AT\s+RETIRED_AT$/);
+    expect(rows.map((row) => row.split(/\s+/)[0])).to.have.members(keys.map((k) => k.kid));
+  });
+
+  it('has a server on the same database sign with the new key and publish both', async () => {
+    const keys = await listed();
+    const server = await cli.startServer();
+    const jwks = await server.get('/.well-known/jwks.json');
+    expect((jwks.body.keys as Array<{ kid: string }>).map((k) => k.kid)).to.have.members(keys.map((k) => k.kid));
+    await server.post('/signup').send({ username: 'alice', password: 'alice-password-1' }).expect(201);
+    const token = await server.post('/token').type('form').send({ grant_type: 'password', username: 'alice', password: 'alice-password-1' });
+    const header = JSON.parse(Buffer.from((token.body.access_token as string).split('.')[0]!, 'base64url').toString()) as { kid: string };
+    expect(header.kid).to.equal(keys.find((k) => k.state === 'signing')?.kid);
+  });
+
+  it('refuses to rotate with HS256, whose key is JWT_SECRET', async () => {
+    const { code, stderr } = await cli.run(['keys', 'rotate'], { env: { JWT_ALG: 'HS256', JWT_SECRET: 's'.repeat(32) } });
+    expect(code).to.equal(1);
+    expect(stderr).to.include('JWT_SECRET');
+  });
+});

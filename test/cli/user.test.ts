@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import type supertest from 'supertest';
+import { CliWorkspace, passwordGrant } from './cli-process';
+
+interface ListedUser {
+  id: string;
+  username: string;
+  roles: string[];
+  disabled: boolean;
+}
+
+describe('tessera user', () => {
+  let cli: CliWorkspace;
+  let server: ReturnType<typeof supertest>;
+  before(async () => {
+    cli = new CliWorkspace();
+    server = await cli.startServer();
+  });
+  after(() => cli.close());
+
+  const listed = async (): Promise<ListedUser[]> => JSON.parse(await cli.ok(['user', 'list', '--json'])) as ListedUser[];
+  const refresh = (refreshToken: string) => server.post('/token').type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken });
+
+  it('adds an admin whose password comes from stdin, and list --json shows it with role admin', async () => {
+    const { code, stdout } = await cli.run(['user', 'add', 'alice', '--admin'], { input: 'alice-password-1\n' });
+    expect(code).to.equal(0);
+    expect(stdout).to.match(/created user alice .*with role admin/);
+    const alice = (await listed()).find((u) => u.username === 'alice');
+    expect(alice).to.include({ username: 'alice', disabled: false });
+    expect(alice?.roles).to.deep.equal(['admin']);
+    const token = await passwordGrant(server, 'alice', 'alice-password-1').send({ scope: 'admin' });
+    expect(token.status, JSON.stringify(token.body)).to.equal(200);
+    expect(token.body.scope).to.equal('admin');
+  });
+
+  it('adds a user without roles unless --admin is given', async () => {
+    await cli.ok(['user', 'add', 'bob'], 'bob-password-1');
+    expect((await listed()).find((u) => u.username === 'bob')?.roles).to.deep.equal([]);
+  });
+
+  it('refuses a taken username with exit 1 and one clear line', async () => {
+    await cli.ok(['user', 'add', 'carol'], 'carol-password-1');
+    for (const name of ['carol', 'CAROL']) {
+      const { code, stderr } = await cli.run(['user', 'add', name], { input: 'other-password-1' });
+      expect(code, name).to.equal(1);
+      expect(stderr).to.match(/carol/i).and.match(/taken/);
+      expect(stderr.split('\n').filter(Boolean)).to.have.length(1);
+    }
+    expect((await listed()).filter((u) => u.username.toLowerCase() === 'carol')).to.have.length(1);
+  });
+
+  it('refuses a password too short for the rules and creates no user', async () => {
+    const { code, stderr } = await cli.run(['user', 'add', 'dan'], { input: 'short' });
+    expect(code).to.equal(1);
+    expect(stderr).to.include('password');
+    expect((await listed()).map((u) => u.username)).to.not.include('dan');
+  });
+
+  it('refuses to add a user when stdin holds no password', async () => {
+    const { code, stderr } = await cli.run(['user', 'add', 'dan']);
+    expect(code).to.equal(1);
+    expect(stderr).to.include('no password on stdin');
+  });
+
+  it('disables a user so that a server on the same database refuses their password grant and refresh', async () => {
+    await cli.ok(['user', 'add', 'erin'], 'erin-password-1');
+    const before = await passwordGrant(server, 'erin', 'erin-password-1');
+    expect(before.status).to.equal(200);
+    expect(await cli.ok(['user', 'disable', 'erin'])).to.equal('disabled user erin\n');
+    expect((await listed()).find((u) => u.username === 'erin')?.disabled).to.equal(true);
+    const grant = await passwordGrant(server, 'erin', 'erin-password-1');
+    expect(grant.status).to.equal(400);
+    expect(grant.body.error).to.equal('invalid_grant');
+    expect((await refresh(before.body.refresh_token as string)).body.error).to.equal('invalid_grant');
+  });
+
+  it('enables a disabled user again', async () => {
+    await cli.ok(['user', 'add', 'fay'], 'fay-password-1');
+    await cli.ok(['user', 'disable', 'fay']);
+    expect(await cli.ok(['user', 'enable', 'fay'])).to.equal('enabled user fay\n');
+    expect((await passwordGrant(server, 'fay', 'fay-password-1')).status).to.equal(200);
+  });
+
+  it('sets a new password with passwd and ends the sessions of the old one', async () => {
+    await cli.ok(['user', 'add', 'gus'], 'gus-password-1');
+    const before = await passwordGrant(server, 'gus', 'gus-password-1');
+    expect(before.status).to.equal(200);
+    expect(await cli.ok(['user', 'passwd', 'gus'], 'gus-password-2\n')).to.match(/changed the password of gus/);
+    expect((await passwordGrant(server, 'gus', 'gus-password-1')).body.error).to.equal('invalid_grant');
+    expect((await passwordGrant(server, 'gus', 'gus-password-2')).status).to.equal(200);
+    expect((await refresh(before.body.refresh_token as string)).body.error).to.equal('invalid_grant');
+  });
+
+  it('exits 1 naming the user when acting on an unknown user', async () => {
+    const { code, stderr } = await cli.run(['user', 'disable', 'nobody']);
+    expect(code).to.equal(1);
+    expect(stderr).to.include('no user "nobody"');
+  });
+});

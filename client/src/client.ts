@@ -1,0 +1,243 @@
+import { Emitter } from './emitter.js';
+import { errorFrom, TesseraError } from './errors.js';
+import { resources } from './resources.js';
+import { TesseraSocket, type SocketOptions, type WebSocketConstructor } from './socket.js';
+import { memoryStore, type TokenSet, type TokenStore } from './token-store.js';
+import type { Me, Session } from './types.js';
+
+export interface ClientOptions {
+  /** The server, e.g. `https://chat.example.com` (or `…/t/acme` for a tenant); in a browser, the page's origin by default. */
+  baseUrl?: string;
+  /** Where tokens live; memory by default (see `localStorageStore`). */
+  store?: TokenStore;
+  /**
+   * SPEC §3.5: the refresh token travels only as the HttpOnly cookie `tessera_rt` (sent with
+   * `credentials: 'include'`), so script never sees it. Browsers only.
+   */
+  refreshInCookie?: boolean;
+  /** OAuth client id for the password grant; the built-in public client `tessera` by default. */
+  clientId?: string;
+  /** Refresh when less than this is left of the access token (capped at half its lifetime). Default 30 s. */
+  refreshBeforeMs?: number;
+  /** `fetch` to use (default: the global one). */
+  fetch?: typeof fetch;
+  /** WebSocket constructor for `socket()` where there is no global one (Node 20: pass `ws`). */
+  WebSocket?: WebSocketConstructor;
+}
+
+/** Why the client logged out: the user asked, the session was revoked (4003), or the refresh grant failed. */
+export type LogoutReason = 'user' | 'revoked' | 'expired';
+
+export interface ClientEvents {
+  logout: { reason: LogoutReason };
+  login: { username: string };
+}
+
+/** The claims of a tessera access token (SPEC §3.3) the client uses. */
+export interface Claims {
+  /** The user id. */
+  sub: string;
+  /** The session id (as in `GET /sessions`). */
+  sid: string;
+  username?: string;
+  client_id: string;
+  scope: string;
+  roles: string[];
+  /** Epoch seconds. */
+  exp: number;
+}
+
+const json = (body: unknown): RequestInit => ({ body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+/** Reads a JWT's payload (not verified: the server verifies; the client only reads its own token). */
+function decodeClaims(token: string): Claims {
+  const part = (token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/');
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0)))) as Claims;
+}
+
+/**
+ * A tessera client: accounts, tokens (single-flight refresh, refresh shortly
+ * before expiry, logout on a dead session), typed resources, and `socket()`.
+ */
+export class TesseraClient extends Emitter<ClientEvents> {
+  readonly baseUrl: string;
+  private readonly store: TokenStore;
+  private readonly cookie: boolean;
+  private readonly doFetch: typeof fetch;
+  private refreshing: Promise<string> | undefined;
+  private readonly api = resources(<T>(method: string, path: string, body?: unknown) => this.request<T>(method, path, body));
+
+  readonly tasks = this.api.tasks;
+  readonly calendar = this.api.calendar;
+  readonly conversations = this.api.conversations;
+  readonly messages = this.api.messages;
+  readonly sessions = {
+    list: () => this.request<Session[]>('GET', '/sessions'),
+    /** Ends one session; ending this client's own logs it out here too. */
+    revoke: async (id: string) => {
+      const own = (await this.claims())?.sid === id;
+      await this.request<void>('DELETE', `/sessions/${encodeURIComponent(id)}`);
+      if (own) await this.loggedOut('user');
+    },
+  };
+
+  constructor(readonly options: ClientOptions = {}) {
+    super();
+    this.baseUrl = (options.baseUrl ?? (globalThis as { location?: { origin: string } }).location?.origin ?? '').replace(/\/$/, '');
+    this.store = options.store ?? memoryStore();
+    this.cookie = options.refreshInCookie ?? false;
+    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  url(path: string): string {
+    return this.baseUrl + path;
+  }
+
+  /** POST /signup → `{id, username}`; does not log in. */
+  signup(input: { username: string; password: string; email?: string }): Promise<{ id: string; username: string }> {
+    return this.request('POST', '/signup', input);
+  }
+
+  /** The password grant (SPEC §3.1); resolves with the new token's claims. */
+  async login(username: string, password: string, options: { scope?: string } = {}): Promise<Claims> {
+    await this.grant({ grant_type: 'password', username, password, scope: options.scope, client_id: this.options.clientId });
+    const claims = (await this.claims())!;
+    this.emit('login', { username: claims.username ?? username });
+    return claims;
+  }
+
+  /**
+   * Ends this session (`all`: every session of the user), then forgets the tokens
+   * whatever the server said. Rejects when the server could not be told, so
+   * "log out everywhere" never fails silently.
+   */
+  async logout(options: { all?: boolean } = {}): Promise<void> {
+    try {
+      const res = await this.fetch('/logout', { method: 'POST', ...json(options.all ? { all: true } : {}) });
+      if (!res.ok && res.status !== 401) throw await errorFrom(res);
+    } finally {
+      await this.loggedOut('user');
+    }
+  }
+
+  me(): Promise<Me> {
+    return this.request('GET', '/me');
+  }
+
+  /** Whether tokens are held (they may still turn out revoked). */
+  async loggedIn(): Promise<boolean> {
+    return (await this.store.get()) !== undefined;
+  }
+
+  /**
+   * After a reload: true when a session can be used. In cookie mode this
+   * tries the refresh cookie; otherwise it checks the stored tokens.
+   */
+  async restore(): Promise<boolean> {
+    if (!this.cookie) return this.loggedIn();
+    try {
+      await this.refresh();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The claims of the held access token, or undefined when logged out. */
+  async claims(): Promise<Claims | undefined> {
+    const tokens = await this.store.get();
+    return tokens && decodeClaims(tokens.access_token);
+  }
+
+  /** A live WebSocket to the gateway (see TesseraSocket); it connects at once. */
+  socket(options: SocketOptions = {}): TesseraSocket {
+    const socket = new TesseraSocket(this, { WebSocket: this.options.WebSocket, ...options });
+    socket.connect();
+    return socket;
+  }
+
+  /**
+   * `fetch` relative to the server with the bearer token: refreshed first when
+   * close to expiry, and on a 401 refreshed (once, shared by every caller) and retried once.
+   */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const send = (token: string | undefined) => {
+      const headers = new Headers(init.headers);
+      if (token) headers.set('authorization', `Bearer ${token}`);
+      return this.doFetch(this.url(path), { ...init, headers, ...(this.cookie ? { credentials: 'include' as const } : {}) });
+    };
+    const token = await this.accessToken();
+    const res = await send(token);
+    if (res.status !== 401 || token === undefined) return res;
+    return send(await this.refresh(token));
+  }
+
+  /** A JSON request; resolves with the parsed body (undefined for 204), rejects with TesseraError. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.fetch(path, { method, ...(body === undefined ? {} : json(body)) });
+    if (!res.ok) throw await errorFrom(res);
+    return (res.status === 204 ? undefined : await res.json()) as T;
+  }
+
+  /** The access token, refreshed first when little of its life is left; undefined when logged out. */
+  async accessToken(): Promise<string | undefined> {
+    const tokens = await this.store.get();
+    if (!tokens) return undefined;
+    const margin = Math.min(this.options.refreshBeforeMs ?? 30_000, (tokens.expires_in * 1000) / 2);
+    if (tokens.expires_at - Date.now() > margin) return tokens.access_token;
+    try {
+      return await this.refresh(tokens.access_token);
+    } catch (error) {
+      if (tokens.expires_at > Date.now() && !(error instanceof TesseraError && error.code === 'invalid_grant')) return tokens.access_token;
+      throw error;
+    }
+  }
+
+  /**
+   * Single-flight refresh: every caller while one refresh grant is in flight
+   * shares it; a caller whose `stale` token was already replaced gets the
+   * replacement without another grant. `invalid_grant` logs out (once).
+   */
+  refresh(stale?: string): Promise<string> {
+    if (this.refreshing) return this.refreshing;
+    const run = async () => {
+      const tokens = await this.store.get();
+      if (stale !== undefined && tokens && tokens.access_token !== stale) return tokens.access_token;
+      if (!tokens?.refresh_token && !this.cookie) throw new TesseraError(401, 'logged_out', 'Not logged in.');
+      try {
+        return (await this.grant({ grant_type: 'refresh_token', refresh_token: tokens?.refresh_token })).access_token;
+      } catch (error) {
+        if (error instanceof TesseraError && error.code === 'invalid_grant') await this.loggedOut('expired');
+        throw error;
+      }
+    };
+    this.refreshing = run().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  /** @internal Forgets the tokens and tells listeners, once per session. */
+  async loggedOut(reason: LogoutReason): Promise<void> {
+    const had = (await this.store.get()) !== undefined;
+    await this.store.set(undefined);
+    if (had) this.emit('logout', { reason });
+  }
+
+  private async grant(parameters: Record<string, string | undefined>): Promise<TokenSet> {
+    const body = new URLSearchParams();
+    for (const [name, value] of Object.entries(parameters)) if (value !== undefined) body.set(name, value);
+    if (this.cookie) body.set('refresh_in_cookie', 'true');
+    const res = await this.doFetch(this.url('/token'), { method: 'POST', body, ...(this.cookie ? { credentials: 'include' as const } : {}) });
+    if (!res.ok) throw await errorFrom(res);
+    const issued = (await res.json()) as { access_token: string; refresh_token?: string; expires_in: number };
+    const tokens: TokenSet = {
+      access_token: issued.access_token,
+      refresh_token: issued.refresh_token,
+      expires_in: issued.expires_in,
+      expires_at: Date.now() + issued.expires_in * 1000,
+    };
+    await this.store.set(tokens);
+    return tokens;
+  }
+}

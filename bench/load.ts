@@ -1,0 +1,102 @@
+// Load worker: runs autocannon once against one server and prints a LoadResult
+// as one JSON line. run.ts spawns it pinned to its own core (taskset -c 1), so
+// the load generator never shares a core with the server it measures.
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import type { LoadResult, LoadSpec } from './lib/load-spec';
+
+const SAMPLE_LIMIT = 5;
+const TIMEOUT_SECONDS = 10; // a request still unanswered after this counts as a timeout
+
+interface Tally {
+  statuses: Record<string, number>;
+  samples: string[];
+  starved: number;
+}
+
+function recordStatus(tally: Tally, status: number, body: string): void {
+  tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
+  if (status !== 200 && tally.samples.length < SAMPLE_LIMIT) tally.samples.push(`${status} ${body.slice(0, 300)}`);
+}
+
+/**
+ * Rotation needs every refresh token sent exactly once. autocannon resets a
+ * connection's `context` each time its request list restarts (README,
+ * "context"), i.e. after every response when the list has one request, so a
+ * chain cannot live in the context. Instead the tokens form one pool: a
+ * connection takes a token when it builds a request and the successor goes
+ * back when the 200 arrives. A token is only ever held by one request in
+ * flight, so no chain forks, and with at least as many sessions as
+ * connections the pool never runs dry. The context carries the token from
+ * setupRequest to onResponse of the same request, which it does survive.
+ */
+function rotationRequest(spec: LoadSpec, tally: Tally): autocannon.Request {
+  const pool = [...(spec.refreshTokens ?? [])];
+  return {
+    method: spec.method,
+    path: spec.path,
+    headers: spec.headers,
+    setupRequest(request, context) {
+      let token = pool.shift();
+      if (token === undefined) {
+        tally.starved++;
+        token = 'pool-ran-dry';
+      }
+      (context as { token?: string }).token = token;
+      return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}` };
+    },
+    onResponse(status, body) {
+      recordStatus(tally, status, body);
+      if (status !== 200) return;
+      const successor = (JSON.parse(body) as { refresh_token?: unknown }).refresh_token;
+      if (typeof successor === 'string') pool.push(successor);
+    },
+  };
+}
+
+function fixedRequest(spec: LoadSpec, tally: Tally): autocannon.Request {
+  return {
+    method: spec.method,
+    path: spec.path,
+    headers: spec.headers,
+    ...(spec.body === undefined ? {} : { body: spec.body }),
+    onResponse(status, body) {
+      recordStatus(tally, status, body);
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const specPath = process.argv[2];
+  if (!specPath) throw new Error('usage: load.ts <spec.json>');
+  const spec = JSON.parse(readFileSync(specPath, 'utf8')) as LoadSpec;
+  const tally: Tally = { statuses: {}, samples: [], starved: 0 };
+  const request = spec.refreshTokens ? rotationRequest(spec, tally) : fixedRequest(spec, tally);
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    pipelining: 1,
+    duration: spec.durationSeconds,
+    timeout: TIMEOUT_SECONDS,
+    requests: [request],
+  });
+  const non200 = Object.entries(tally.statuses).reduce((sum, [status, count]) => sum + (status === '200' ? 0 : count), 0);
+  const output: LoadResult = {
+    requestsPerSecond: result.requests.average,
+    total: result.requests.total,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    statuses: tally.statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    unexpected: non200 + result.errors, // autocannon counts timeouts among errors
+    unexpectedSamples: tally.samples,
+    starved: tally.starved,
+  };
+  process.stdout.write(`${JSON.stringify(output)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});

@@ -24,6 +24,9 @@ import type { Gateway } from './gateway/gateway';
 import { gatewayRoutes } from './gateway/gateway-routes';
 import { tasks } from './resources/tasks';
 import type { Services } from './services';
+import type { TenantDirectory } from './tenants/tenant-directory';
+import { tenantRoutes } from './tenants/tenant-routes';
+import { tenantRouting } from './tenants/tenant-routing';
 import { webRoutes } from './web/static-routes';
 
 export interface AppOptions {
@@ -61,8 +64,9 @@ function routes(services: Services, gateway: Gateway, api: Api, options: AppOpti
   );
   metricsRoute(api, router, services.metrics, config.metricsToken);
   oauthRoutes(api, router, services, limits);
-  accountRoutes(api, router, services, limits.signup);
+  accountRoutes(api, router, services, limits);
   adminRoutes(api, router, services);
+  tenantRoutes(api, router, services);
   ownedResourceRoutes(api, router, services, tasks);
   ownedResourceRoutes(api, router, services, calendarEvents);
   conversationRoutes(api, router, db);
@@ -82,8 +86,19 @@ function routes(services: Services, gateway: Gateway, api: Api, options: AppOpti
   return router;
 }
 
-/** The Express app: global middleware kept few (each costs every request), then the routes. */
-export function createApp(services: Services, gateway: Gateway, options: AppOptions = {}): Express {
+/** Each tenant counts its own rate limits: in memory it has its own counters, in Redis its own keys. */
+function tenantOptions(options: AppOptions, tenantId: string): AppOptions {
+  const store = options.rateLimitStore;
+  return store ? { ...options, rateLimitStore: (prefix) => store(`${prefix}${tenantId}:`) } : options;
+}
+
+/**
+ * The Express app: global middleware kept few (each costs every request),
+ * then the routes of the tenant the request is for (SPEC §8); the built-in
+ * tenant's are mounted directly.
+ */
+export function createApp(tenants: TenantDirectory, gateway: Gateway, options: AppOptions = {}): Express {
+  const services = tenants.root;
   const { config, logger, accessTokens } = services;
   const app = express();
   app.disable('x-powered-by');
@@ -101,6 +116,7 @@ export function createApp(services: Services, gateway: Gateway, options: AppOpti
   const api = new Api(bearer(accessTokens));
   app.use(webRoutes(api));
   app.use(parseBody);
+  app.use(tenantRouting(tenants, (tenant) => routes(tenant, gateway, new Api(bearer(tenant.accessTokens)), tenantOptions(options, tenant.tenantId))));
   app.use(routes(services, gateway, api, options));
   app.use(unknownRoute);
   app.use(errorHandler(logger));

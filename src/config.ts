@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { passwordSchema, usernameSchema } from './accounts/account-rules';
+import { tenantIdSchema } from './tenants/tenant';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: 'on' | 'off') => z.enum(['on', 'off']).default(fallback);
@@ -7,6 +8,12 @@ const list = z
   .string()
   .default('')
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+// host=tenant: a host name and the tenant it serves at its root (SPEC §8).
+const tenantHost = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+=[^=]+$/, 'must be host=tenant pairs separated by commas')
+  .transform((pair) => pair.toLowerCase().split('=') as [string, string])
+  .refine(([, tenant]) => tenantIdSchema.safeParse(tenant).success, 'names a tenant id that cannot exist');
 const optional = z
   .string()
   .optional()
@@ -34,6 +41,7 @@ const environmentSchema = z
     SIGNUP: z.enum(['open', 'closed']).default('open'),
     ADMIN_USERNAME: optional.pipe(usernameSchema.optional()), // the SPEC §4 rules, as for any user
     ADMIN_PASSWORD: optional.pipe(passwordSchema.optional()),
+    TENANT_HOSTS: list.pipe(z.array(tenantHost)),
     CORS_ORIGINS: list,
     WS_ORIGINS: list,
     TRUST_PROXY: z.string().default('false'),
@@ -54,6 +62,12 @@ const environmentSchema = z
     MESSAGE_WEBHOOK_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
     MESSAGE_WEBHOOK_SECRET: optional,
     MESSAGE_WEBHOOK_RETRY_MS: z.coerce.number().int().positive().default(1_000), // first retry; each further one doubles
+    REQUIRE_EMAIL_VERIFICATION: z.enum(['true', 'false']).default('false'),
+    SMTP_URL: optional.refine((url) => url === undefined || /^smtps?:\/\//.test(url), 'must start with smtp:// or smtps://'),
+    MAIL_FROM: optional,
+    ACCOUNT_CODE_TTL: seconds(600), // 10 min: e-mailed verification and reset codes
+    RATE_LIMIT_ACCOUNT_CODES_PER_HOUR: z.coerce.number().int().positive().default(30), // per IP, over verify, resend, forgot and reset
+    TWO_FACTOR_KEY: optional.refine((key) => key === undefined || key.length >= 32, 'must be at least 32 characters'),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_ALG === 'HS256' && Buffer.byteLength(env.JWT_SECRET ?? '') < 32) {
@@ -64,6 +78,10 @@ const environmentSchema = z
     }
     if (env.MESSAGE_WEBHOOK_URL !== undefined && env.MESSAGE_WEBHOOK_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['MESSAGE_WEBHOOK_SECRET'], message: 'is required when MESSAGE_WEBHOOK_URL is set' });
+    }
+    // Without SMTP the codes would only reach the log, which is for development.
+    if (env.NODE_ENV === 'production' && env.REQUIRE_EMAIL_VERIFICATION === 'true' && env.SMTP_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required when REQUIRE_EMAIL_VERIFICATION=true in production' });
     }
   });
 
@@ -85,7 +103,10 @@ export interface Config {
   readonly refreshTokenTtl: number;
   readonly refreshIdleTtl: number;
   readonly refreshReuseGrace: number;
+  /** Whether sign-up is open in tenants without a setting of their own. */
   readonly signup: 'open' | 'closed';
+  /** Host name (lower case) → the tenant served at its root. */
+  readonly tenantHosts: ReadonlyMap<string, string>;
   readonly admin: { readonly username: string; readonly password: string } | undefined;
   readonly corsOrigins: readonly string[];
   readonly wsOrigins: readonly string[];
@@ -95,6 +116,7 @@ export interface Config {
     readonly tokenPerMinute: number;
     readonly loginFailures: number;
     readonly signupPerHour: number;
+    readonly accountCodesPerHour: number;
   };
   readonly passwordHashCost: number;
   /** Milliseconds a client has to send its request headers. */
@@ -110,6 +132,14 @@ export interface Config {
   readonly logLevel: string;
   readonly metricsToken: string | undefined;
   readonly messageWebhook: { readonly url: string; readonly secret: string; readonly retryBaseMs: number } | undefined;
+  /** SPEC §8: signup mails a code, and the account stays closed until it is entered. */
+  readonly requireEmailVerification: boolean;
+  /** Seconds an e-mailed verification or reset code stays usable. */
+  readonly accountCodeTtl: number;
+  /** No SMTP URL: mail goes to the log (development) or nowhere (production). */
+  readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
+  /** Encrypts TOTP secrets at rest when set. */
+  readonly twoFactorKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +182,7 @@ export function loadConfig(env: Environment = process.env): Config {
     refreshIdleTtl: e.REFRESH_IDLE_TTL,
     refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     signup: e.SIGNUP,
+    tenantHosts: new Map(e.TENANT_HOSTS),
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
     wsOrigins: Object.freeze(e.WS_ORIGINS),
@@ -161,6 +192,7 @@ export function loadConfig(env: Environment = process.env): Config {
       tokenPerMinute: e.RATE_LIMIT_TOKEN_PER_MINUTE,
       loginFailures: e.RATE_LIMIT_LOGIN_FAILURES,
       signupPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR,
+      accountCodesPerHour: e.RATE_LIMIT_ACCOUNT_CODES_PER_HOUR,
     }),
     passwordHashCost: e.PASSWORD_HASH_COST,
     httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
@@ -178,5 +210,9 @@ export function loadConfig(env: Environment = process.env): Config {
       e.MESSAGE_WEBHOOK_URL && e.MESSAGE_WEBHOOK_SECRET
         ? { url: e.MESSAGE_WEBHOOK_URL, secret: e.MESSAGE_WEBHOOK_SECRET, retryBaseMs: e.MESSAGE_WEBHOOK_RETRY_MS }
         : undefined,
+    requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION === 'true',
+    accountCodeTtl: e.ACCOUNT_CODE_TTL,
+    mail: Object.freeze({ smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `tessera <no-reply@${new URL(issuer).hostname}>` }),
+    twoFactorKey: e.TWO_FACTOR_KEY,
   });
 }

@@ -94,3 +94,15 @@ export const serverError = (internal: string) =>
   new ApiError(500, 'server_error', 'The server could not complete the request.', { internal });
 export const unavailable = (internal: string) =>
   new ApiError(503, 'unavailable', 'The service is temporarily unavailable.', { internal });
+
+// SPEC §8. One answer for a wrong, expired, used or locked code: which one it was would tell an attacker too much.
+export const invalidCode = () =>
+  new ApiError(400, 'invalid_code', 'The code is wrong, has expired or was tried too often; ask for a new one if needed.');
+export const mfaRequired = (mfaToken: string) =>
+  new ApiError(400, 'mfa_required', 'A one-time password is required: send it with this mfa_token to complete the sign-in.', {
+    body: { mfa_token: mfaToken },
+  });
+export const verificationPending = () =>
+  new ApiError(400, 'invalid_grant', 'The e-mail address of this account is not verified yet: verification is pending (POST /signup/verify).', {
+    body: { verification_pending: true },
+  });

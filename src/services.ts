@@ -8,14 +8,16 @@ import type { Config } from './config';
 import type { Database } from './db/connection';
 import type { Reads } from './db/reads';
 import type { Logger } from './logger';
+import type { Mailer } from './mail/mailer';
 import type { Metrics } from './metrics';
 import type { MessageStore } from './messages/message-store';
 import type { MessageWebhook } from './messages/webhook';
 import type { Clients } from './oauth/clients';
 import type { RefreshTokens } from './oauth/refresh-tokens';
 import type { RedisConnections } from './redis';
+import type { TenantSettings } from './tenants/tenant';
 
-/** Everything a route or command needs, built once per process by `createTessera`. */
+/** Everything a route or command needs: built by `createServices`, once per tenant a process serves. */
 export interface Services {
   readonly config: Config;
   readonly logger: Logger;
@@ -26,8 +28,10 @@ export interface Services {
   readonly bus: Bus;
   /** Present when REDIS_URL is set. */
   readonly redis: RedisConnections | undefined;
-  /** The tenant served at the root (SPEC §8). */
+  /** The tenant these services serve (SPEC §8); every tenant of a process shares the rest. */
   readonly tenantId: string;
+  /** That tenant's settings, kept current. */
+  readonly tenant: TenantSettings;
   readonly keys: KeyRing;
   readonly revoked: RevokedSessions;
   readonly accessTokens: AccessTokens;
@@ -37,4 +41,7 @@ export interface Services {
   readonly refreshTokens: RefreshTokens;
   readonly messages: MessageStore;
   readonly webhook: MessageWebhook | undefined;
+  readonly mailer: Mailer;
+  /** Epoch milliseconds now, for the expiry of e-mailed codes and mfa tokens and for TOTP steps (tests move it). */
+  readonly clock: () => number;
 }

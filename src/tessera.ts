@@ -6,8 +6,7 @@ import { Users } from './accounts/users';
 import { createApp } from './app';
 import { createHttpServer } from './server';
 import { Gateway } from './gateway/gateway';
-import { AccessTokens } from './auth/access-tokens';
-import { KeyRing } from './auth/key-ring';
+import { tokenRetentionMs } from './auth/access-tokens';
 import { RevokedSessions } from './auth/revoked-sessions';
 import { createLocalBus } from './bus/bus';
 import { createRedisBus } from './bus/redis-bus';
@@ -18,20 +17,24 @@ import type { Config } from './config';
 import { migrate, openDatabase } from './db/connection';
 import { createReads } from './db/reads';
 import { createSessionQueries } from './db/queries/sessions';
+import { createTenantQueries } from './db/queries/tenants';
 import { ApiError } from './errors';
 import { createLogger, type Logger } from './logger';
+import { createMailer, mailWarning } from './mail/mailer';
 import { createMetrics } from './metrics';
 import { Clients } from './oauth/clients';
 import { RefreshTokens } from './oauth/refresh-tokens';
 import type { Services } from './services';
 import { MessageStore } from './messages/message-store';
 import { MessageWebhook } from './messages/webhook';
+import { BUILT_IN_TENANT } from './tenants/tenant';
+import { TenantDirectory } from './tenants/tenant-directory';
+import { servicesForTenant } from './tenants/tenant-services';
 
-export const DEFAULT_TENANT = 'default';
-const TOKEN_LEEWAY_MS = 5_000; // SPEC §3.3: no leeway beyond 5 s
 const REVOCATION_POLL_MS = 500; // picks up revocations by other processes on the same database well within SPEC §3.3's 1 s, even without Redis
 const REVOCATION_POLL_OVERLAP_MS = 1_000; // finds a revocation whose commit came after the time it is stamped with
 const KEY_RELOAD_MS = 60_000; // picks up `keys rotate` run elsewhere
+const TENANT_POLL_MS = 1_000; // picks up tenant changes made elsewhere (`tenant remove`) even without Redis
 const SESSION_PRUNE_MS = 3_600_000; // 1 h
 const ENDED_SESSION_RETENTION_MS = 7 * 24 * 3_600_000; // ended sessions stay visible to operators for a week
 
@@ -39,6 +42,10 @@ export interface TesseraOptions {
   readonly logger?: Logger;
   /** Run migrations first (serve does; the CLI's read-only commands may not need to). */
   readonly migrate?: boolean;
+  /** The tenant the services are for (the CLI's --tenant); the built-in one by default. */
+  readonly tenantId?: string;
+  /** What time it is for account-security expiry and TOTP (Services.clock); `Date.now` by default. */
+  readonly clock?: () => number;
 }
 
 /** One tessera process: its services, its HTTP server, and how to stop it. */
@@ -47,6 +54,8 @@ export interface Tessera {
   readonly app: Express;
   readonly server: Server;
   readonly gateway: Gateway;
+  /** Every tenant this process serves; `services` are the built-in tenant's. */
+  readonly tenants: TenantDirectory;
   /** Starts listening; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops accepting, finishes requests in flight, closes the database. */
@@ -63,21 +72,15 @@ export async function createServices(config: Config, options: TesseraOptions = {
     const metrics = createMetrics();
     const reads = createReads(db);
     const bus = redis ? createRedisBus(redis.commands, redis.subscriber, redis.prefix, logger) : createLocalBus();
-    const retention = config.accessTokenTtl * 1000 + TOKEN_LEEWAY_MS;
-    const keys = new KeyRing(db, { tenantId: DEFAULT_TENANT, alg: config.jwtAlg, secret: config.jwtSecret, retiredKeyLifetimeMs: retention });
-    await keys.load();
-    const revoked = new RevokedSessions(retention);
+    const tenantId = options.tenantId ?? BUILT_IN_TENANT;
+    const tenant = await createTenantQueries(db).find(tenantId);
+    if (!tenant) throw new Error(`no tenant "${tenantId}"`);
+    const revoked = new RevokedSessions(tokenRetentionMs(config.accessTokenTtl));
     const sessions = new Sessions(db, bus);
-    const accessTokens = new AccessTokens(keys, revoked, {
-      tenantId: DEFAULT_TENANT,
-      issuer: config.issuer,
-      audience: config.audience,
-      ttl: config.accessTokenTtl,
-    });
     const webhook = config.messageWebhook
       ? new MessageWebhook({ ...config.messageWebhook, baseDelayMs: config.messageWebhook.retryBaseMs }, logger.child({ component: 'webhook' }))
       : undefined;
-    return {
+    return await servicesForTenant({
       config,
       logger,
       metrics,
@@ -85,17 +88,16 @@ export async function createServices(config: Config, options: TesseraOptions = {
       reads,
       bus,
       redis,
-      tenantId: DEFAULT_TENANT,
-      keys,
       revoked,
-      accessTokens,
       sessions,
       users: new Users(db, sessions, config.passwordHashCost, reads),
       clients: new Clients(db, sessions),
       refreshTokens: new RefreshTokens(db, sessions, { reuseGrace: config.refreshReuseGrace, idleTtl: config.refreshIdleTtl, onReuse: () => metrics.refreshReuse.inc() }),
       messages: new MessageStore(db, bus, webhook, (role) => metrics.messagesStored.inc({ role })),
       webhook,
-    };
+      mailer: createMailer(config, logger),
+      clock: options.clock ?? Date.now,
+    }, tenant);
   } catch (error) {
     await redis?.close();
     await db.destroy();
@@ -103,8 +105,9 @@ export async function createServices(config: Config, options: TesseraOptions = {
   }
 }
 
-async function closeServices({ webhook, bus, redis, reads, db }: Services): Promise<void> {
+async function closeServices({ webhook, mailer, bus, redis, reads, db }: Services): Promise<void> {
   webhook?.close();
+  await mailer.close();
   reads.close();
   await bus.close();
   await redis?.close();
@@ -124,19 +127,21 @@ async function bootstrapAdmin({ config, users, tenantId, logger }: Services): Pr
 }
 
 /**
- * Keeps this process's view of revocations and keys current: bus events
- * at once, and a poll of the database as the safety net for processes
- * that share a database without sharing a bus.
+ * Keeps this process's view of revocations, keys and tenants current: bus
+ * events at once, and a poll of the database as the safety net for
+ * processes that share a database without sharing a bus.
  */
-async function startBackgroundWork(services: Services): Promise<() => void> {
-  const { bus, revoked, keys, db, logger, config } = services;
+async function startBackgroundWork(services: Services, tenants: TenantDirectory): Promise<() => void> {
+  const { bus, revoked, db, logger, config } = services;
   const sessionQueries = createSessionQueries(db);
-  const retention = config.accessTokenTtl * 1000 + TOKEN_LEEWAY_MS;
+  const guard = (what: string, work: () => Promise<unknown>) => () =>
+    void work().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, `${what} failed`));
   const unsubscribe = [
     bus.subscribe('sessions.revoked', ({ ids, at }) => revoked.add(ids, at)),
-    bus.subscribe('keys.rotated', () => void keys.load().catch((error: unknown) => logger.error({ err: error }, 'key reload failed'))),
+    bus.subscribe('keys.rotated', ({ tenantId }) => guard('key reload', () => tenants.reloadKeys(tenantId))()),
+    bus.subscribe('tenants.changed', ({ tenantId, tenant }) => tenants.apply(tenantId, tenant ?? undefined)),
   ];
-  let polledUntil = Date.now() - retention;
+  let polledUntil = Date.now() - tokenRetentionMs(config.accessTokenTtl);
   const poll = async () => {
     const now = Date.now();
     for (const row of await sessionQueries.listRevokedSince(polledUntil - REVOCATION_POLL_OVERLAP_MS)) revoked.add([row.id], row.revoked_at!);
@@ -144,11 +149,10 @@ async function startBackgroundWork(services: Services): Promise<() => void> {
     revoked.prune(now);
   };
   await poll();
-  const guard = (what: string, work: () => Promise<unknown>) => () =>
-    void work().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, `${what} failed`));
   const timers = [
     setInterval(guard('revocation poll', poll), REVOCATION_POLL_MS),
-    setInterval(guard('key reload', () => keys.load()), KEY_RELOAD_MS),
+    setInterval(guard('key reload', () => tenants.reloadKeys()), KEY_RELOAD_MS),
+    setInterval(guard('tenant refresh', () => tenants.refresh()), TENANT_POLL_MS),
     setInterval(guard('session pruning', () => sessionQueries.deleteEndedBefore(Date.now() - ENDED_SESSION_RETENTION_MS)), SESSION_PRUNE_MS),
   ];
   for (const timer of timers) timer.unref();
@@ -162,16 +166,19 @@ async function startBackgroundWork(services: Services): Promise<() => void> {
 export async function createTessera(config: Config, options: TesseraOptions = {}): Promise<Tessera> {
   const services = await createServices(config, options);
   const { redis, logger } = services;
+  const warning = mailWarning(config);
+  if (warning) logger.warn(warning);
+  const tenants = new TenantDirectory(services);
   let stopBackgroundWork: () => void;
   try {
     await bootstrapAdmin(services);
-    stopBackgroundWork = await startBackgroundWork(services);
+    stopBackgroundWork = await startBackgroundWork(services, tenants);
   } catch (error) {
     await closeServices(services);
     throw error;
   }
-  const gateway = new Gateway(services, redis ? new RedisTicketStore(redis.commands, redis.prefix) : new MemoryTicketStore());
-  const app = createApp(services, gateway, redis ? { rateLimitStore: redisRateLimitStores(redis.commands, redis.prefix, logger) } : {});
+  const gateway = new Gateway(services, redis ? new RedisTicketStore(redis.commands, redis.prefix) : new MemoryTicketStore(), tenants);
+  const app = createApp(tenants, gateway, redis ? { rateLimitStore: redisRateLimitStores(redis.commands, redis.prefix, logger) } : {});
   const server = createHttpServer(app, { headersTimeoutMs: config.httpHeadersTimeoutMs });
   gateway.attach(server);
 
@@ -189,6 +196,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       });
     },
     gateway,
+    tenants,
     async close() {
       stopBackgroundWork();
       await gateway.close();

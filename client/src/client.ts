@@ -3,7 +3,7 @@ import { errorFrom, TesseraError } from './errors.js';
 import { resources } from './resources.js';
 import { TesseraSocket, type SocketOptions, type WebSocketConstructor } from './socket.js';
 import { memoryStore, type TokenSet, type TokenStore } from './token-store.js';
-import type { Me, Session } from './types.js';
+import type { Me, Session, TwoFactorEnrolment, TwoFactorStatus } from './types.js';
 
 export interface ClientOptions {
   /** The server, e.g. `https://chat.example.com` (or `…/t/acme` for a tenant); in a browser, the page's origin by default. */
@@ -47,6 +47,8 @@ export interface Claims {
   exp: number;
 }
 
+const MFA_GRANT = 'urn:tessera:params:oauth:grant-type:mfa';
+
 const json = (body: unknown): RequestInit => ({ body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
 /** Reads a JWT's payload (not verified: the server verifies; the client only reads its own token). */
@@ -65,6 +67,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   private readonly cookie: boolean;
   private readonly doFetch: typeof fetch;
   private refreshing: Promise<string> | undefined;
+  /** The mfa_token of a login answered `mfa_required`, until `loginMfa` uses it. */
+  private mfaToken: string | undefined;
   private readonly api = resources(<T>(method: string, path: string, body?: unknown) => this.request<T>(method, path, body));
 
   readonly tasks = this.api.tasks;
@@ -80,6 +84,14 @@ export class TesseraClient extends Emitter<ClientEvents> {
       if (own) await this.loggedOut('user');
     },
   };
+  /** Two-factor sign-in (TOTP) of the logged-in user: `enrol`, then `confirm` with a first code from the app. */
+  readonly twoFactor = {
+    status: () => this.request<TwoFactorStatus>('GET', '/me/2fa'),
+    enrol: () => this.request<TwoFactorEnrolment>('POST', '/me/2fa'),
+    confirm: (otp: string) => this.request<void>('POST', '/me/2fa/confirm', { otp }),
+    /** Needs a current code or a recovery code. */
+    disable: (otp: string) => this.request<void>('DELETE', '/me/2fa', { otp }),
+  };
 
   constructor(readonly options: ClientOptions = {}) {
     super();
@@ -93,17 +105,55 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return this.baseUrl + path;
   }
 
-  /** POST /signup → `{id, username}`; does not log in. */
-  signup(input: { username: string; password: string; email?: string }): Promise<{ id: string; username: string }> {
+  /**
+   * POST /signup → `{id, username}`, plus `verification_pending: true` when the server mails a
+   * code first (then `verifySignup`); does not log in.
+   */
+  signup(input: { username: string; password: string; email?: string }): Promise<{ id: string; username: string; verification_pending?: true }> {
     return this.request('POST', '/signup', input);
   }
 
-  /** The password grant (SPEC §3.1); resolves with the new token's claims. */
+  /** Releases a new account with the code mailed to it. */
+  verifySignup(username: string, code: string): Promise<void> {
+    return this.request('POST', '/signup/verify', { username, code });
+  }
+
+  /** Mails a new verification code (at most one a minute goes out). */
+  resendVerification(username: string): Promise<void> {
+    return this.request('POST', '/signup/resend', { username });
+  }
+
+  /** Mails a reset code to the account (or every account with this address); resolves alike whether or not it exists. */
+  forgotPassword(who: { username: string } | { email: string }): Promise<void> {
+    return this.request('POST', '/password/forgot', who);
+  }
+
+  /** Sets a new password with the mailed code; every session of the account ends (this one's tokens included). */
+  resetPassword(username: string, code: string, newPassword: string): Promise<void> {
+    return this.request('POST', '/password/reset', { username, code, new_password: newPassword });
+  }
+
+  /**
+   * The password grant (SPEC §3.1); resolves with the new token's claims. With two-factor sign-in
+   * on it rejects with code `mfa_required`: finish with `loginMfa(otp)`.
+   */
   async login(username: string, password: string, options: { scope?: string } = {}): Promise<Claims> {
-    await this.grant({ grant_type: 'password', username, password, scope: options.scope, client_id: this.options.clientId });
-    const claims = (await this.claims())!;
-    this.emit('login', { username: claims.username ?? username });
-    return claims;
+    this.mfaToken = undefined;
+    try {
+      await this.grant({ grant_type: 'password', username, password, scope: options.scope, client_id: this.options.clientId });
+    } catch (error) {
+      if (error instanceof TesseraError && error.code === 'mfa_required') this.mfaToken = error.body.mfa_token as string;
+      throw error;
+    }
+    return this.announceLogin();
+  }
+
+  /** Completes a login answered `mfa_required` with a code from the authenticator app or a recovery code (retry on a wrong one). */
+  async loginMfa(otp: string): Promise<Claims> {
+    if (this.mfaToken === undefined) throw new TesseraError(0, 'mfa_not_pending', 'Log in with the password first.');
+    await this.grant({ grant_type: MFA_GRANT, mfa_token: this.mfaToken, otp, client_id: this.options.clientId });
+    this.mfaToken = undefined;
+    return this.announceLogin();
   }
 
   /**
@@ -172,11 +222,12 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return send(await this.refresh(token));
   }
 
-  /** A JSON request; resolves with the parsed body (undefined for 204), rejects with TesseraError. */
+  /** A JSON request; resolves with the parsed body (undefined when there is none: 204, 202), rejects with TesseraError. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.fetch(path, { method, ...(body === undefined ? {} : json(body)) });
     if (!res.ok) throw await errorFrom(res);
-    return (res.status === 204 ? undefined : await res.json()) as T;
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** The access token, refreshed first when little of its life is left; undefined when logged out. */
@@ -222,6 +273,12 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const had = (await this.store.get()) !== undefined;
     await this.store.set(undefined);
     if (had) this.emit('logout', { reason });
+  }
+
+  private async announceLogin(): Promise<Claims> {
+    const claims = (await this.claims())!;
+    this.emit('login', { username: claims.username ?? '' });
+    return claims;
   }
 
   private async grant(parameters: Record<string, string | undefined>): Promise<TokenSet> {

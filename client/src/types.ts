@@ -8,6 +8,22 @@ export interface Me {
   created_at: string;
 }
 
+/** `GET /me/2fa` (SPEC §8). */
+export interface TwoFactorStatus {
+  enabled: boolean;
+  pending: boolean;
+  recovery_codes_left: number;
+}
+
+/** `POST /me/2fa`: shown once; two-factor sign-in is off until `confirm`. */
+export interface TwoFactorEnrolment {
+  /** For an authenticator app, e.g. as a QR code. */
+  otpauth_uri: string;
+  /** The same secret in Base32, to type in. */
+  secret: string;
+  recovery_codes: string[];
+}
+
 export interface Session {
   id: string;
   client_id: string;

@@ -1,12 +1,16 @@
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import { forbidden, notFound } from '../errors';
+import { forbidden, notFound, validationFailed } from '../errors';
 import type { Api } from '../http/api';
 import { errorResponses } from '../http/openapi-responses';
 import { clearRefreshCookie } from '../oauth/refresh-cookie';
 import type { Services } from '../services';
 import { emailSchema, passwordSchema, usernameSchema } from './account-rules';
+import { passwordResetRoutes } from './password-reset-routes';
+import { twoFactorRoutes } from './two-factor-routes';
 import { publicUser, userJson } from './users';
+import { EmailVerification } from './verification';
+import { verificationRoutes } from './verification-routes';
 
 const signupBody = z.strictObject({ username: usernameSchema, password: passwordSchema, email: emailSchema.optional() });
 const passwordChangeBody = z.strictObject({ current_password: z.string().min(1).max(256), new_password: passwordSchema });
@@ -25,10 +29,17 @@ const sessionJson = z.object({
 const iso = (ms: number) => new Date(ms).toISOString();
 const TAG = 'Accounts';
 
-/** SPEC §4: signup, `/me`, password change, sessions and logout. */
-export function accountRoutes(api: Api, router: Router, services: Services, signupLimit: RequestHandler): void {
+export interface AccountLimits {
+  readonly signup: RequestHandler;
+  /** The endpoints that check or mail e-mailed codes (SPEC §8). */
+  readonly accountCodes: RequestHandler;
+}
+
+/** SPEC §4: signup, `/me`, password change, sessions and logout; and SPEC §8: verification, reset and two-factor. */
+export function accountRoutes(api: Api, router: Router, services: Services, limits: AccountLimits): void {
   const { config, tenantId, users, sessions } = services;
   const userToken = { user: true } as const;
+  const verification = new EmailVerification(services);
 
   async function currentUser(subject: string) {
     const user = await users.queries.findById(tenantId, subject);
@@ -39,18 +50,27 @@ export function accountRoutes(api: Api, router: Router, services: Services, sign
   api.route(
     router,
     {
-      method: 'post', path: '/signup', tag: TAG, summary: 'Create an account (403 when SIGNUP=closed)', before: [signupLimit],
-      body: signupBody,
+      method: 'post', path: '/signup', tag: TAG, before: [limits.signup], body: signupBody,
+      summary: 'Create an account (403 when SIGNUP=closed); with REQUIRE_EMAIL_VERIFICATION=true an email is required and gets a code',
       responses: {
-        201: { description: 'Created', schema: z.object({ id: z.string(), username: z.string() }), headers: ['Location'] },
+        201: {
+          description: 'Created; verification_pending when the account waits for its e-mailed code (POST /signup/verify)',
+          schema: z.object({ id: z.string(), username: z.string(), verification_pending: z.literal(true).optional() }),
+          headers: ['Location'],
+        },
         ...errorResponses('conflict', 'rateLimited'),
         403: { description: 'Sign-up is closed' },
       },
     },
-    async ({ body }, _req, res) => {
-      if (config.signup === 'closed') throw forbidden('Sign-up is closed on this server.');
+    async ({ body }, req, res) => {
+      if (services.tenant.signup === 'closed') throw forbidden('Sign-up is closed on this server.');
+      if (config.requireEmailVerification && body.email === undefined) {
+        throw validationFailed('This server verifies e-mail addresses: give one to sign up.', [{ field: 'email', message: 'is required' }]);
+      }
       const user = await users.create({ tenantId, ...body });
-      res.status(201).location('/me').json({ id: user.id, username: user.username });
+      if (config.requireEmailVerification) await verification.begin(user);
+      const pending = config.requireEmailVerification ? { verification_pending: true } : {};
+      res.status(201).location(`${req.baseUrl}/me`).json({ id: user.id, username: user.username, ...pending });
     },
   );
 
@@ -130,4 +150,8 @@ export function accountRoutes(api: Api, router: Router, services: Services, sign
       res.status(204).end();
     },
   );
+
+  verificationRoutes(api, router, services, limits.accountCodes);
+  passwordResetRoutes(api, router, services, limits.accountCodes);
+  twoFactorRoutes(api, router, services);
 }

@@ -74,9 +74,9 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
       method: 'post', path: '/admin/users', tag: TAG, summary: 'Create a user', auth: admin, body: newUserBody,
       responses: { 201: { description: 'Created', schema: adminUserJson, headers: ['Location'] }, ...errorResponses('auth', 'conflict') },
     },
-    async ({ body }, _req, res) => {
+    async ({ body }, req, res) => {
       const user = await users.create({ tenantId, ...body });
-      res.status(201).location(`/admin/users/${user.id}`).json(adminUser(user));
+      res.status(201).location(`${req.baseUrl}/admin/users/${user.id}`).json(adminUser(user));
     },
   );
 
@@ -123,7 +123,7 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
       body: newClientBody,
       responses: { 201: { description: 'Created', schema: clientJson.extend({ client_secret: z.string().optional() }), headers: ['Location'] }, ...errorResponses('auth') },
     },
-    async ({ body }, _req, res) => {
+    async ({ body }, req, res) => {
       const { client, secret } = await clients.create({
         tenantId,
         name: body.name,
@@ -133,7 +133,7 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
       });
       res
         .status(201)
-        .location(`/admin/clients/${client.id}`)
+        .location(`${req.baseUrl}/admin/clients/${client.id}`)
         .set('Cache-Control', 'no-store')
         .json({ ...publicClient(client), ...(secret === undefined ? {} : { client_secret: secret }) });
     },

@@ -45,6 +45,7 @@ interface AccessTokenOptions {
   readonly ttl: number;
 }
 
+const TOKEN_LEEWAY_MS = 5_000; // SPEC §3.3: no leeway beyond 5 s
 const MAX_TOKEN_LENGTH = 8_192;
 // The last second a JavaScript Date can hold (ECMA-262 §21.4.1.22); later times cannot be formatted.
 const MAX_EPOCH_SECONDS = 8_640_000_000_000;
@@ -62,6 +63,9 @@ function decodeHeader(token: string): { alg?: unknown; kid?: unknown; typ?: unkn
     return undefined;
   }
 }
+
+/** How long a token can matter after it was issued, in ms (its lifetime plus leeway): revocations and retired keys are kept that long. */
+export const tokenRetentionMs = (ttlSeconds: number): number => ttlSeconds * 1000 + TOKEN_LEEWAY_MS;
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isEpochSeconds = (value: unknown): value is number =>

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 
+import type { TenantRow } from '../db/queries/tenants';
 import type { Message } from '../messages/message';
 
 /** Events every process must hear about. */
@@ -18,6 +19,8 @@ export interface BusEvents {
   'sessions.revoked': { readonly ids: readonly string[]; readonly at: number };
   /** A new signing key was made active. */
   'keys.rotated': { readonly tenantId: string };
+  /** A tenant's settings changed (its row as it is now), or it was removed (null). */
+  'tenants.changed': { readonly tenantId: string; readonly tenant: TenantRow | null };
 }
 
 export type BusTopic = keyof BusEvents;

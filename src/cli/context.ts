@@ -16,10 +16,13 @@ export function cliConfig(): Config {
   }
 }
 
-/** Runs a command against the configured database (migrated first), then closes it. */
-export async function withServices(work: (services: Services) => Promise<void>): Promise<void> {
+/** The `--tenant <id>` option of the commands that work inside one tenant (SPEC §8). */
+export const tenantOption = { tenant: { type: 'string' } } as const;
+
+/** Runs a command against the configured database (migrated first), as one tenant (the built-in one by default), then closes it. */
+export async function withServices(work: (services: Services) => Promise<void>, tenantId?: string): Promise<void> {
   const config = cliConfig();
-  const services = await createServices(config, { logger: createLogger('warn') });
+  const services = await createServices(config, { logger: createLogger('warn'), tenantId });
   try {
     await work(services);
   } finally {

@@ -4,9 +4,10 @@ import { doctor } from './commands/doctor';
 import { keys } from './commands/keys';
 import { migrate } from './commands/migrate';
 import { serve } from './commands/serve';
+import { tenant } from './commands/tenant';
 import { user } from './commands/user';
 
-const COMMANDS: readonly Command[] = [serve, migrate, user, client, keys, doctor];
+const COMMANDS: readonly Command[] = [serve, migrate, user, client, keys, tenant, doctor];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import * as initial from '../../db/migrations/20261123_001_initial';
 import * as resources from '../../db/migrations/20261123_002_resources';
+import * as tenants from '../../db/migrations/20261123_003_tenants';
+import * as accountSecurity from '../../db/migrations/20261123_004_account_security';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -11,6 +13,8 @@ interface Migration {
 const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261123_001_initial', initial],
   ['20261123_002_resources', resources],
+  ['20261123_003_tenants', tenants],
+  ['20261123_004_account_security', accountSecurity],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -2,10 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import proxyAddr from 'proxy-addr';
 import { WebSocketServer } from 'ws';
-import type { Principal } from '../auth/access-tokens';
-import { ApiError, rateLimited, serverError } from '../errors';
+import type { AccessTokens, Principal } from '../auth/access-tokens';
+import { ApiError, notFound, rateLimited, serverError } from '../errors';
 import { redactUrl } from '../logger';
 import type { Services } from '../services';
+import type { TenantDirectory } from '../tenants/tenant-directory';
 import { AttemptLimiter } from './attempt-limiter';
 import { Connection } from './connection';
 import { CLOSE } from './frames';
@@ -25,9 +26,10 @@ function trustFunction(trustProxy: boolean | number | string): (address: string,
 }
 
 /**
- * The WebSocket gateway at `/ws/:username` on the same server and port as
- * the REST API. Every decision is made in the `upgrade` event, before a
- * socket exists; accepted sockets speak the frame protocol of `Connection`.
+ * The WebSocket gateway at `/ws/:username` (and `/t/<tenant>/ws/:username`)
+ * on the same server and port as the REST API. Every decision is made in
+ * the `upgrade` event, before a socket exists; accepted sockets speak the
+ * frame protocol of `Connection`. Sockets of every tenant share it.
  */
 export class Gateway {
   readonly registry = new SocketRegistry<Connection>();
@@ -40,6 +42,7 @@ export class Gateway {
   constructor(
     private readonly services: Services,
     readonly tickets: TicketStore,
+    private readonly tenants: TenantDirectory,
   ) {
     const { config, bus } = services;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false });
@@ -55,6 +58,9 @@ export class Gateway {
       services.revoked.onAdded((ids) => {
         const revoked = new Set(ids);
         for (const connection of this.registry.all()) if (revoked.has(connection.sessionId)) connection.close(CLOSE.revoked, 'session revoked');
+      }),
+      tenants.onRemoved((tenantId) => {
+        for (const connection of this.registry.all()) if (connection.tenantId === tenantId) connection.close(CLOSE.revoked, 'tenant removed');
       }),
       bus.subscribe('messages.created', (event) => this.sequencer.accept(event)),
       bus.subscribe('push.sent', ({ tenantId, userId, type, data }) => {
@@ -96,11 +102,24 @@ export class Gateway {
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { config, logger, accessTokens, messages, metrics } = this.services;
+    const { config, logger, messages, metrics } = this.services;
     const ip = proxyAddr(req, this.trust);
     let principal: Principal;
+    let accessTokens: AccessTokens;
     try {
-      principal = await checkUpgrade(req, { accessTokens, tickets: this.tickets, attempts: this.attempts, allowedOrigins: config.wsOrigins, ip });
+      const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+      const target = this.tenants.target(req.headers.host, url.pathname);
+      const tenant = target && (await this.tenants.get(target.tenantId));
+      if (!target || !tenant) throw notFound('tenant');
+      accessTokens = tenant.accessTokens;
+      principal = await checkUpgrade(req, url, target.path, {
+        tenantId: tenant.tenantId,
+        accessTokens,
+        tickets: this.tickets,
+        attempts: this.attempts,
+        allowedOrigins: config.wsOrigins,
+        ip,
+      });
       if (!this.registry.reserve(principal.tenantId, principal.subject, config.ws.maxConnectionsPerUser)) throw rateLimited(60);
     } catch (error) {
       const apiError = error instanceof ApiError ? error : serverError(String(error));

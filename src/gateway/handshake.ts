@@ -8,9 +8,10 @@ import type { TicketStore } from './tickets';
 
 const WS_PATH = /^\/ws\/([^/]+)$/;
 
-async function redeemTicket({ tickets, accessTokens }: HandshakeContext, ticket: string): Promise<Principal> {
+async function redeemTicket({ tickets, accessTokens, tenantId }: HandshakeContext, ticket: string): Promise<Principal> {
   const principal = await tickets.redeem(ticket);
-  if (!principal) throw invalidToken('The ticket is unknown, used or expired.');
+  // A ticket opens sockets of the tenant that issued it only (SPEC §8).
+  if (!principal || principal.tenantId !== tenantId) throw invalidToken('The ticket is unknown, used or expired.');
   // The ticket was checked when issued; its token may have expired or its session ended since.
   accessTokens.assertLive(principal);
   requireScope(principal, 'messages:read');
@@ -18,6 +19,8 @@ async function redeemTicket({ tickets, accessTokens }: HandshakeContext, ticket:
 }
 
 export interface HandshakeContext {
+  /** The tenant the upgrade is for, and its token checks. */
+  readonly tenantId: string;
   readonly accessTokens: AccessTokens;
   readonly tickets: TicketStore;
   readonly attempts: AttemptLimiter;
@@ -26,13 +29,13 @@ export interface HandshakeContext {
 }
 
 /**
- * Decides an upgrade before any socket exists (SPEC §6): path, attempts per
- * IP, Origin, token (query, header or ticket), scope and user. Throws the
- * ApiError to answer with; returns the principal otherwise.
+ * Decides an upgrade before any socket exists (SPEC §6): path (as the
+ * tenant's routes see it), attempts per IP, Origin, token (query, header or
+ * ticket), scope and user. Throws the ApiError to answer with; returns the
+ * principal otherwise.
  */
-export async function checkUpgrade(req: IncomingMessage, context: HandshakeContext): Promise<Principal> {
-  const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-  const match = WS_PATH.exec(url.pathname);
+export async function checkUpgrade(req: IncomingMessage, url: URL, path: string, context: HandshakeContext): Promise<Principal> {
+  const match = WS_PATH.exec(path);
   if (!match) throw notFound('route');
   if (!context.attempts.allow(context.ip)) throw rateLimited(context.attempts.retryAfter());
   const origin = req.headers.origin;

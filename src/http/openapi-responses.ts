@@ -17,6 +17,7 @@ const ERRORS = {
   conflict: { 409: { description: 'Conflicts with the current state', schema: errorBody } },
   rateLimited: { 429: { description: 'Too many requests (rate_limited)', schema: errorBody, headers: ['Retry-After'] } },
   unprocessable: { 422: { description: 'Valid JSON that names things that do not exist', schema: errorBody } },
+  invalidCode: { 400: { description: 'Malformed request (validation_failed), or invalid_code: the code is wrong, expired, used or was tried too often', schema: errorBody } },
 } satisfies Record<string, Record<number, ResponseSpec>>;
 
 /** The documented error responses of a route; 400 (validation) is always among them. */

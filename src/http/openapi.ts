@@ -81,7 +81,10 @@ export function openApiDocument(routes: readonly RouteSpec[], config: Config): J
     info: {
       title: 'tessera',
       version: '1',
-      description: 'Token server, REST resources and WebSocket gateway. Errors are {"error", "error_description", "details"?}.',
+      description:
+        'Token server, REST resources and WebSocket gateway. Errors are {"error", "error_description", "details"?}. ' +
+        'Tenants (SPEC §8): the built-in tenant serves these paths at the root, every other tenant under /t/{tenant} ' +
+        '(or at the root of a host TENANT_HOSTS maps to it), with its own issuer, keys and data; this is the document of the tenant at the server URL.',
     },
     servers: [{ url: config.issuer }],
     paths,

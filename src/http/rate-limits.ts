@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
@@ -15,15 +15,20 @@ interface Limit {
   readonly limit: number;
   readonly key?: (req: Request) => string;
   readonly skip?: (req: Request) => boolean;
-  /** Count only failed requests (status ≥ 400). */
+  /** Count only failed requests. */
   readonly failuresOnly?: boolean;
+  /** What counts as success when only failures count; status < 400 by default. */
+  readonly succeeded?: (req: Request, res: Response) => boolean;
 }
 
 const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
 
-/** The SPEC §7 limits: `/token` per IP, failed password grants per username+IP, `/signup` per IP. */
+/**
+ * The SPEC §7 limits: `/token` per IP, failed password grants per username+IP, `/signup` per IP;
+ * and SPEC §8's e-mailed code endpoints (verify, resend, forgot, reset) together per IP.
+ */
 export function createRateLimits(config: Config, metrics: Metrics, storeFor: RateLimitStoreFactory = () => undefined) {
-  const limiter = ({ name, windowMs, limit, key = clientIp, skip, failuresOnly = false }: Limit): RequestHandler => {
+  const limiter = ({ name, windowMs, limit, key = clientIp, skip, failuresOnly = false, succeeded }: Limit): RequestHandler => {
     if (!config.rateLimits.enabled) return (_req, _res, next) => next();
     const store = storeFor(`rl:${name}:`);
     return rateLimit({
@@ -34,6 +39,7 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       keyGenerator: key,
       ...(skip ? { skip } : {}),
       skipSuccessfulRequests: failuresOnly,
+      ...(succeeded ? { requestWasSuccessful: succeeded } : {}),
       ...(store ? { store } : {}),
       handler: (req, _res, next) => {
         metrics.rateLimited.inc({ limit: name });
@@ -50,6 +56,8 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       windowMs: 15 * MINUTE,
       limit: config.rateLimits.loginFailures,
       failuresOnly: true,
+      // A right password answered mfa_required is no failed login (src/oauth/token-endpoint.ts sets the flag).
+      succeeded: (_req, res) => res.statusCode < 400 || res.locals.credentialsAccepted === true,
       skip: (req) => (req.body as { grant_type?: unknown } | undefined)?.grant_type !== 'password',
       key: (req) => {
         const username = (req.body as { username?: unknown } | undefined)?.username;
@@ -57,5 +65,6 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       },
     }),
     signup: limiter({ name: 'signup', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
+    accountCodes: limiter({ name: 'account_codes', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
   };
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Sessions } from '../accounts/sessions';
+import { ADMIN_SCOPE, formatScope, USER_SCOPES } from '../auth/scopes';
 import { createClientQueries, type ClientRow } from '../db/queries/clients';
 import { conflict, notFound } from '../errors';
 
@@ -27,6 +28,18 @@ export const publicClient = (client: ClientRow) => ({
   grant_types: client.grant_types,
   confidential: client.confidential,
   created_at: new Date(client.created_at).toISOString(),
+});
+
+/** The public client every tenant has, used when a request names no client (SPEC §3.1). */
+export const builtInClient = (tenantId: string, now: number): ClientRow => ({
+  tenant_id: tenantId,
+  id: BUILT_IN_CLIENT_ID,
+  name: 'tessera built-in public client',
+  secret_hash: null,
+  confidential: false,
+  grant_types: ['password', 'refresh_token'],
+  scope: formatScope([...USER_SCOPES, ADMIN_SCOPE]),
+  created_at: now,
 });
 
 /** OAuth clients: registration, secret checks, removal. */

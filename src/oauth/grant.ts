@@ -1,6 +1,11 @@
 import type { z } from 'zod';
 import type { ClientRow } from '../db/queries/clients';
-import type { GrantType } from './clients';
+import { GRANT_TYPES, type GrantType } from './clients';
+
+/** RFC 6749 §4.5 extension grant that completes a password grant answered `mfa_required` (SPEC §8). */
+export const MFA_GRANT_TYPE = 'urn:tessera:params:oauth:grant-type:mfa';
+/** Every grant_type `/token` accepts: the ones a client registers for, and the mfa continuation. */
+export const TOKEN_GRANT_TYPES = [...GRANT_TYPES, MFA_GRANT_TYPE] as const;
 
 /** The body of a successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -20,11 +25,15 @@ export interface GrantContext {
   readonly cookieRefreshToken: () => string | undefined;
   /** Seconds the refresh token of this response stays usable, for the cookie's Max-Age. */
   refreshLifetime?: number;
+  /** Set when the password was right although the grant still failed (`mfa_required`): not a failed login. */
+  credentialsAccepted?: boolean;
 }
 
 /** One grant module: its type, the parameters it accepts, and its handler (see STYLE §2). */
 export interface Grant<Schema extends z.ZodType = z.ZodType> {
-  readonly grantType: GrantType;
+  readonly grantType: (typeof TOKEN_GRANT_TYPES)[number];
+  /** The registered grant type that lets a client use this one (itself when absent). */
+  readonly clientGrant?: GrantType;
   readonly parameters: Schema;
   handle(parameters: z.output<Schema>, context: GrantContext): Promise<TokenResponse>;
 }

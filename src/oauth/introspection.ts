@@ -35,7 +35,7 @@ export function introspectionEndpoint(services: Services): (req: Request, res: R
         sid: principal.sessionId,
       };
     }
-    const state = await refreshTokens.describe(token);
+    const state = await refreshTokens.describe(tenantId, token);
     if (!state || state.rotated || !refreshTokens.isLive(state.session, Date.now())) return { active: false };
     const { session } = state;
     const user = session.user_id === null ? undefined : await users.queries.findById(tenantId, session.user_id);

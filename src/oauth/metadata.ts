@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { ALL_SCOPES } from '../auth/scopes';
 import type { Config } from '../config';
-import { GRANT_TYPES } from './clients';
+import { TOKEN_GRANT_TYPES } from './grant';
 
 /** RFC 8414 authorization server metadata. */
 export function metadata(config: Config): (req: Request, res: Response) => void {
@@ -12,7 +12,7 @@ export function metadata(config: Config): (req: Request, res: Response) => void 
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     revocation_endpoint: `${issuer}/revoke`,
     introspection_endpoint: `${issuer}/introspect`,
-    grant_types_supported: GRANT_TYPES,
+    grant_types_supported: TOKEN_GRANT_TYPES,
     response_types_supported: [],
     scopes_supported: ALL_SCOPES,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -1,9 +1,9 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Api } from '../http/api';
-import { errorResponses } from '../http/openapi-responses';
+import { errorBody, errorResponses } from '../http/openapi-responses';
 import type { Services } from '../services';
-import { GRANT_TYPES } from './clients';
+import { TOKEN_GRANT_TYPES } from './grant';
 import { introspectionEndpoint } from './introspection';
 import { metadata } from './metadata';
 import { revocationEndpoint } from './revocation';
@@ -19,10 +19,12 @@ const TAG = 'OAuth';
 const clientCredentials = { client_id: z.string().optional(), client_secret: z.string().optional() };
 
 const tokenRequest = z.object({
-  grant_type: z.enum(GRANT_TYPES),
+  grant_type: z.enum(TOKEN_GRANT_TYPES),
   username: z.string().optional().describe('password grant'),
   password: z.string().optional().describe('password grant'),
   refresh_token: z.string().optional().describe('refresh_token grant; may come from the tessera_rt cookie instead'),
+  mfa_token: z.string().optional().describe('mfa grant: from the password grant\'s mfa_required answer'),
+  otp: z.string().optional().describe('mfa grant: a TOTP code or a recovery code'),
   scope: z.string().optional(),
   refresh_in_cookie: z.enum(['true', 'false']).optional().describe('return the refresh token as the tessera_rt cookie'),
   ...clientCredentials,
@@ -33,6 +35,10 @@ const tokenResponse = z.object({
   expires_in: z.number().int(),
   refresh_token: z.string().optional(),
   scope: z.string(),
+});
+const oauthError = errorBody.extend({
+  mfa_token: z.string().optional().describe('with mfa_required: send it back with the mfa grant within 5 minutes'),
+  verification_pending: z.boolean().optional().describe('with invalid_grant: the account waits for its e-mail code'),
 });
 const tokenOnly = z.object({ token: z.string(), token_type_hint: z.string().optional(), ...clientCredentials });
 
@@ -48,9 +54,13 @@ export function oauthRoutes(api: Api, router: Router, services: Services, limits
   api.route(
     router,
     {
-      ...oauthEndpoint, path: '/token', summary: 'RFC 6749 token endpoint: password, refresh_token, client_credentials',
+      ...oauthEndpoint, path: '/token', summary: 'RFC 6749 token endpoint: password, refresh_token, client_credentials, and the mfa grant after mfa_required',
       documentedBody: tokenRequest, before: [limits.token, limits.failedLogins],
-      responses: { 200: { description: 'Tokens (Cache-Control: no-store)', schema: tokenResponse, headers: ['Set-Cookie'] }, ...oauthErrors },
+      responses: {
+        200: { description: 'Tokens (Cache-Control: no-store)', schema: tokenResponse, headers: ['Set-Cookie'] },
+        ...oauthErrors,
+        400: { description: 'RFC 6749 §5.2 error; mfa_required (with mfa_token) when the account has two-factor sign-in', schema: oauthError },
+      },
     },
     asHandler(tokenEndpoint(services)),
   );

@@ -5,16 +5,17 @@ import { readCookie } from '../http/cookies';
 
 export const REFRESH_COOKIE = 'tessera_rt';
 
-const cookieOptions = (config: Config) =>
-  ({ httpOnly: true, sameSite: 'strict', path: '/', secure: config.issuer.startsWith('https:') }) as const;
+// Path=/ at the root; a tenant under /t/<id> keeps its cookie to its own paths (SPEC §8).
+const cookieOptions = (res: Response, config: Config) =>
+  ({ httpOnly: true, sameSite: 'strict', path: res.req.baseUrl || '/', secure: config.issuer.startsWith('https:') }) as const;
 
 /** SPEC §3.5: the refresh token as an HttpOnly, SameSite=Strict cookie. */
 export function setRefreshCookie(res: Response, config: Config, token: string, maxAgeSeconds: number): void {
-  res.cookie(REFRESH_COOKIE, token, { ...cookieOptions(config), maxAge: maxAgeSeconds * 1000 });
+  res.cookie(REFRESH_COOKIE, token, { ...cookieOptions(res, config), maxAge: maxAgeSeconds * 1000 });
 }
 
 export function clearRefreshCookie(res: Response, config: Config): void {
-  res.clearCookie(REFRESH_COOKIE, cookieOptions(config));
+  res.clearCookie(REFRESH_COOKIE, cookieOptions(res, config));
 }
 
 function originAllowed(req: Request, config: Config, origin: string): boolean {

@@ -20,6 +20,8 @@ export interface Rotation {
 }
 
 export interface UseContext {
+  /** The authenticated client: a client is its tenant and its id. */
+  readonly tenantId: string;
   readonly clientId: string;
   readonly ip: string | null;
   readonly userAgent: string | null;
@@ -91,11 +93,11 @@ export class RefreshTokens {
     return outcome.rotation;
   }
 
-  /** A refresh token's session and whether it was rotated, or undefined when unknown (revocation, introspection). */
-  async describe(token: string): Promise<{ session: SessionRow; rotated: boolean; issuedAt: number } | undefined> {
+  /** A refresh token of the tenant: its session and whether it was rotated, or undefined when unknown there (revocation, introspection). */
+  async describe(tenantId: string, token: string): Promise<{ session: SessionRow; rotated: boolean; issuedAt: number } | undefined> {
     const row = await createRefreshTokenQueries(this.db).findByHash(hashRefreshToken(token));
     const session = row && (await this.sessions.find(row.session_id));
-    return row && session ? { session, rotated: row.rotated_at !== null, issuedAt: row.created_at } : undefined;
+    return row && session?.tenant_id === tenantId ? { session, rotated: row.rotated_at !== null, issuedAt: row.created_at } : undefined;
   }
 
   /** True while the session can still be refreshed. */
@@ -110,8 +112,8 @@ export class RefreshTokens {
     if (!row) throw invalidGrant('The refresh token is invalid.');
     const session = await sessions.findById(row.session_id);
     if (!session || !this.isLive(session, now)) throw invalidGrant('The session of this refresh token has ended.');
-    // RFC 6749 §6: the token must have been issued to the authenticated client.
-    if (session.client_id !== use.clientId) throw invalidGrant('The refresh token was issued to another client.');
+    // RFC 6749 §6: the token must have been issued to the authenticated client (of the same tenant: SPEC §8).
+    if (session.tenant_id !== use.tenantId || session.client_id !== use.clientId) throw invalidGrant('The refresh token was issued to another client.');
 
     if (row.rotated_at !== null) {
       const successor = row.successor_id === null ? undefined : await tokens.findById(row.successor_id);

@@ -24,7 +24,7 @@ export function revocationEndpoint(services: Services): (req: Request, res: Resp
     const body = oauthParameters(req);
     const client = await authenticateClient(clients, tenantId, req.get('authorization'), body);
     const { token } = parse(parameters, body, 'oauth');
-    const sessionId = looksLikeJwt(token) ? await accessTokens.sessionIdOf(token) : (await refreshTokens.describe(token))?.session.id;
+    const sessionId = looksLikeJwt(token) ? await accessTokens.sessionIdOf(token) : (await refreshTokens.describe(tenantId, token))?.session.id;
     const session = sessionId === undefined ? undefined : await sessions.find(sessionId);
     if (session && session.client_id === client.id) await sessions.revoke({ id: session.id }, 'token_revocation');
     res.status(200).end();

@@ -4,8 +4,10 @@ import { invalidRequest, unauthorizedClient, unsupportedGrantType } from '../err
 import { parse } from '../http/validation';
 import type { Services } from '../services';
 import { authenticateClient } from './client-auth';
+import type { GrantType } from './clients';
 import type { Grant, GrantContext } from './grant';
 import { createClientCredentialsGrant } from './grants/client-credentials';
+import { createMfaGrant } from './grants/mfa';
 import { createPasswordGrant } from './grants/password';
 import { createRefreshTokenGrant } from './grants/refresh-token';
 import { cookieRefreshToken, setRefreshCookie } from './refresh-cookie';
@@ -36,7 +38,7 @@ export function noStore(res: Response): void {
  */
 export function tokenEndpoint(services: Services): (req: Request, res: Response) => Promise<void> {
   const grants = new Map<string, Grant>(
-    [createPasswordGrant(services), createRefreshTokenGrant(services), createClientCredentialsGrant(services)].map((grant) => [grant.grantType, grant as Grant]),
+    [createPasswordGrant(services), createRefreshTokenGrant(services), createClientCredentialsGrant(services), createMfaGrant(services)].map((grant) => [grant.grantType, grant as Grant]),
   );
   const { clients, tenantId, config } = services;
 
@@ -47,7 +49,7 @@ export function tokenEndpoint(services: Services): (req: Request, res: Response)
     const grant = grants.get(grantType);
     if (!grant) throw unsupportedGrantType(grantType);
     const client = await authenticateClient(clients, tenantId, req.get('authorization'), body);
-    if (!client.grant_types.includes(grant.grantType)) {
+    if (!client.grant_types.includes(grant.clientGrant ?? (grant.grantType as GrantType))) {
       throw unauthorizedClient(`This client may not use the ${grant.grantType} grant.`);
     }
     const parameters: unknown = parse(grant.parameters, body, 'oauth');
@@ -63,7 +65,9 @@ export function tokenEndpoint(services: Services): (req: Request, res: Response)
       },
       refreshLifetime: config.refreshTokenTtl,
     };
-    const response = await grant.handle(parameters, context);
+    const response = await grant.handle(parameters, context).finally(() => {
+      res.locals.credentialsAccepted = context.credentialsAccepted === true;
+    });
     services.metrics.tokensIssued.inc({ grant: grant.grantType });
     if (response.refresh_token !== undefined && (inCookie === 'true' || usedCookie)) {
       setRefreshCookie(res, config, response.refresh_token, context.refreshLifetime ?? config.refreshTokenTtl);

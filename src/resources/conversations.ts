@@ -42,7 +42,7 @@ export function conversationRoutes(api: Api, router: Router, db: Knex): void {
       auth: { scope: 'messages:write', user: true }, body: newConversation,
       responses: { 201: { description: 'The new conversation', schema: conversationJson, headers: ['Location'] }, ...errorResponses('auth', 'unprocessable') },
     },
-    async ({ body, principal }, _req, res) => {
+    async ({ body, principal }, req, res) => {
       const wanted = [...new Set(body.members.map(usernameKey))];
       const found: Array<{ id: string; username: string; username_key: string }> = wanted.length
         ? await db('users').where({ tenant_id: principal.tenantId }).whereIn('username_key', wanted).select('id', 'username', 'username_key')
@@ -66,7 +66,7 @@ export function conversationRoutes(api: Api, router: Router, db: Knex): void {
       };
       await db.transaction((trx) => createConversationQueries(trx).insert(row, memberIds));
       const names = await conversations.memberNames(principal.tenantId, [row.id]);
-      res.status(201).location(`/messages/${row.id}`).json(toJson(row, names.get(row.id) ?? []));
+      res.status(201).location(`${req.baseUrl}/messages/${row.id}`).json(toJson(row, names.get(row.id) ?? []));
     },
   );
 

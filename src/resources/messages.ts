@@ -43,9 +43,9 @@ export function messageRoutes(api: Api, router: Router, store: MessageStore): vo
         ...errorResponses('auth', 'notFound'),
       },
     },
-    async ({ params: { session_id: sessionId }, body, principal }, _req, res) => {
+    async ({ params: { session_id: sessionId }, body, principal }, req, res) => {
       const { message, created } = await store.post({ tenantId: principal.tenantId, sessionId, sender: senderOf(principal), ...body });
-      if (created) res.status(201).location(`/messages/${sessionId}?after_seq=${message.seq - 1}&limit=1`);
+      if (created) res.status(201).location(`${req.baseUrl}/messages/${sessionId}?after_seq=${message.seq - 1}&limit=1`);
       res.json(message);
     },
   );

@@ -89,7 +89,7 @@ export function ownedResourceRoutes<Row extends OwnedRow, Create, Patch, Filters
       method: 'post', path, tag, summary: `Create a ${name}`, auth: { scope: scopes.write, user: true }, body: resource.createBody,
       responses: { 201: { description: `The new ${name}`, schema: resource.response, headers: ['Location'] }, ...errorResponses('auth') },
     },
-    async ({ body, principal }, _req, res) => {
+    async ({ body, principal }, req, res) => {
       const now = Date.now();
       const row = {
         id: randomUUID(),
@@ -101,7 +101,7 @@ export function ownedResourceRoutes<Row extends OwnedRow, Create, Patch, Filters
       } as unknown as Row;
       resource.check?.(row);
       await rows().insert(row as never);
-      res.status(201).location(`${path}/${row.id}`).json(resource.toJson(row));
+      res.status(201).location(`${req.baseUrl}${path}/${row.id}`).json(resource.toJson(row));
     },
   );
 

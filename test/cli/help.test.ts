@@ -8,6 +8,7 @@ const COMMAND_ACTIONS: Record<string, readonly string[]> = {
   user: ['add', 'list', 'disable', 'enable', 'passwd'],
   client: ['add', 'list', 'remove'],
   keys: ['list', 'rotate'],
+  tenant: ['add', 'list', 'remove'],
   doctor: [],
 };
 

@@ -16,7 +16,7 @@ describe('gateway logs (SPEC §6: tokens never appear in logs)', () => {
   // Sockets opened and refused every way a token or ticket can travel, with every log line kept.
   before(async () => {
     const logger = createLogger('trace', { write: (line: string) => void lines.push(line) });
-    const server = await startServer({}, 'sqlite', logger);
+    const server = await startServer({}, 'sqlite', { logger });
     try {
       const alice = (await newUser(server, 'alice')).tokens;
       const other = await login(server, 'alice');

@@ -29,7 +29,7 @@ describe('log redaction', () => {
   // (body and cookie), a bearer request, a token in the URL, a password change, logout.
   before(async () => {
     const logger = createLogger('trace', { write: (line: string) => void lines.push(line) });
-    const server = await startServer({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD, RATE_LIMITS: 'off' }, 'sqlite', logger);
+    const server = await startServer({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD, RATE_LIMITS: 'off' }, 'sqlite', { logger });
     try {
       const token = (body: Record<string, string>, headers: Record<string, string> = {}) =>
         server.request.post('/token').type('form').set(headers).send(body);

@@ -178,7 +178,7 @@ onEachDatabase('message webhook (SPEC §5.4)', (database) => {
     before(async () => {
       const url = `http://127.0.0.1:${await closedPort()}/hook`;
       const logger = createLogger('warn', { write: (line: string) => void (warnings.push(JSON.parse(line)), logEvents.emit('line')) });
-      offline = await startServer({ MESSAGE_WEBHOOK_URL: url, MESSAGE_WEBHOOK_SECRET: SECRET, MESSAGE_WEBHOOK_RETRY_MS: '50' }, database, logger);
+      offline = await startServer({ MESSAGE_WEBHOOK_URL: url, MESSAGE_WEBHOOK_SECRET: SECRET, MESSAGE_WEBHOOK_RETRY_MS: '50' }, database, { logger });
     });
     after(() => offline.close());
 

@@ -144,7 +144,7 @@ describe('attack: CR, LF and control characters in what reaches headers and logs
 
   it('keeps every log line one JSON object, whatever control characters the requests carried', async () => {
     const lines: string[] = [];
-    const logged = await startServer({ RATE_LIMITS: 'off' }, 'sqlite', createLogger('trace', { write: (line: string) => void lines.push(line) }));
+    const logged = await startServer({ RATE_LIMITS: 'off' }, 'sqlite', { logger: createLogger('trace', { write: (line: string) => void lines.push(line) }) });
     const dirty = CONTROL_CHARACTERS.map(encodeURIComponent);
     try {
       for (const text of dirty) {

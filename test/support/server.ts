@@ -44,16 +44,20 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/**
- * Starts tessera with test-friendly defaults (cheap password hashes, no logs) and `env` on top;
- * `logger` replaces the silent one (a test that reads the logs passes its own).
- */
-export async function startServer(env: Environment = {}, database: DatabaseKind = 'sqlite', logger?: Logger): Promise<TestServer> {
+export interface ServerOptions {
+  /** Replaces the silent logger (a test that reads the logs passes its own). */
+  readonly logger?: Logger;
+  /** The services' clock (a test of expiry moves it). */
+  readonly clock?: () => number;
+}
+
+/** Starts tessera with test-friendly defaults (cheap password hashes, no logs) and `env` on top. */
+export async function startServer(env: Environment = {}, database: DatabaseKind = 'sqlite', { logger, clock }: ServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const databaseUrl = database === 'sqlite' ? `sqlite:${join(dir, 'tessera.db')}` : `${POSTGRES_URL}?schema=${schema}`;
   const config = loadConfig({ PASSWORD_HASH_COST: '10', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, PORT: '0', ...env });
-  const tessera = await createTessera(config, { logger: logger ?? createLogger(config.logLevel) });
+  const tessera = await createTessera(config, { logger: logger ?? createLogger(config.logLevel), ...(clock ? { clock } : {}) });
   const port = await tessera.listen(0, '127.0.0.1');
   return {
     tessera,

@@ -2,13 +2,16 @@ import { parseScope } from '../../auth/scopes';
 import { newClientBody } from '../../accounts/admin-routes';
 import { publicClient } from '../../oauth/clients';
 import { CliError, parseCommandArgs, printRows, type Command } from '../command';
-import { withServices } from '../context';
+import { tenantOption, withServices } from '../context';
 
 const usage = `Usage:
   tessera client add <name> [--scope "<scopes>"] [--grant-types client_credentials,...] [--public]
       prints the client id and, for confidential clients, its secret (shown this once only)
   tessera client list [--json]
-  tessera client remove <client_id>                          ends every session of the client`;
+  tessera client remove <client_id>                          ends every session of the client
+
+Options:
+  --tenant <id>   the clients of that tenant (default: the built-in one)`;
 
 export const client: Command = {
   name: 'client',
@@ -22,6 +25,7 @@ export const client: Command = {
         'grant-types': { type: 'string' },
         public: { type: 'boolean' },
         json: { type: 'boolean' },
+        ...tenantOption,
         help: { type: 'boolean', short: 'h' },
       },
       usage,
@@ -74,6 +78,6 @@ export const client: Command = {
         default:
           throw new CliError(`unknown action "${action}"\n\n${usage}`, 2);
       }
-    });
+    }, values.tenant);
   },
 };

@@ -6,7 +6,7 @@ import type { Config } from '../../config';
 import { knexConfig, type Database } from '../../db/connection';
 import { migrationSource } from '../../db/migration-source';
 import { createSigningKeyQueries } from '../../db/queries/signing-keys';
-import { DEFAULT_TENANT } from '../../tessera';
+import { BUILT_IN_TENANT } from '../../tenants/tenant';
 import { CliError, parseCommandArgs, type Command } from '../command';
 import { cliConfig } from '../context';
 
@@ -75,7 +75,7 @@ async function checkMigrations(applied: readonly string[]): Promise<Check> {
 
 async function checkSigningKeys(db: Database | undefined, config: Config): Promise<Check> {
   if (config.jwtAlg === 'HS256') return check('ok', 'signing keys', 'HS256 signs with JWT_SECRET');
-  const rows = db && (await hasTable(db, 'signing_keys')) ? await createSigningKeyQueries(db).listPublished(DEFAULT_TENANT, Date.now()) : [];
+  const rows = db && (await hasTable(db, 'signing_keys')) ? await createSigningKeyQueries(db).listPublished(BUILT_IN_TENANT, Date.now()) : [];
   const signing = rows.find((row) => row.retired_at === null && row.alg === config.jwtAlg);
   if (!signing) return check('warn', 'signing keys', `no ${config.jwtAlg} key yet; created on first serve`);
   return check('ok', 'signing keys', `${config.jwtAlg} key ${signing.kid} signs new tokens`);

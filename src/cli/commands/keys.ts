@@ -1,16 +1,19 @@
 import { CliError, parseCommandArgs, printRows, type Command } from '../command';
-import { withServices } from '../context';
+import { tenantOption, withServices } from '../context';
 
 const usage = `Usage:
   tessera keys list [--json]
-  tessera keys rotate        adds a new signing key; the old one stays published until its tokens expire`;
+  tessera keys rotate        adds a new signing key; the old one stays published until its tokens expire
+
+Options:
+  --tenant <id>   the keys of that tenant (default: the built-in one)`;
 
 export const keys: Command = {
   name: 'keys',
   summary: 'list and rotate the token signing keys',
   usage,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, usage);
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, ...tenantOption, help: { type: 'boolean', short: 'h' } }, usage);
     const [action] = positionals;
     if (values.help || !action) {
       process.stdout.write(`${usage}\n`);
@@ -37,6 +40,6 @@ export const keys: Command = {
         default:
           throw new CliError(`unknown action "${action}"\n\n${usage}`, 2);
       }
-    });
+    }, values.tenant);
   },
 };

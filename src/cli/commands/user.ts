@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { emailSchema, passwordSchema, usernameSchema } from '../../accounts/account-rules';
 import type { Services } from '../../services';
 import { CliError, parseCommandArgs, printRows, type Command } from '../command';
-import { withServices } from '../context';
+import { tenantOption, withServices } from '../context';
 import { readNewPassword } from '../password-input';
 
 const usage = `Usage:
@@ -10,7 +10,10 @@ const usage = `Usage:
   tessera user list [--json]
   tessera user disable <username>                            ends every session of the user
   tessera user enable <username>
-  tessera user passwd <username>                             ends every session of the user`;
+  tessera user passwd <username>                             ends every session of the user
+
+Options:
+  --tenant <id>   the users of that tenant (default: the built-in one)`;
 
 function valid<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
@@ -32,7 +35,7 @@ export const user: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { admin: { type: 'boolean' }, email: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      { admin: { type: 'boolean' }, email: { type: 'string' }, json: { type: 'boolean' }, ...tenantOption, help: { type: 'boolean', short: 'h' } },
       usage,
     );
     const [action, username] = positionals;
@@ -78,6 +81,6 @@ export const user: Command = {
         default:
           throw new CliError(`unknown action "${action}"\n\n${usage}`, 2);
       }
-    });
+    }, values.tenant);
   },
 };

@@ -21,6 +21,9 @@ const toUser = ({ username_key: _key, ...row }: StoredUser): UserRow => ({
   disabled: Boolean(row.disabled),
 });
 
+// A password reset by address mails each account with it; a bound keeps one request from mailing thousands.
+const MAX_USERS_PER_EMAIL = 10;
+
 /** Usernames are unique case-insensitively (SPEC §4). */
 export const usernameKey = (username: string) => username.toLowerCase();
 
@@ -37,6 +40,11 @@ export function createUserQueries(db: Knex, reads: Reads = knexReads()) {
     async findById(tenantId: string, id: string): Promise<UserRow | undefined> {
       const row = await reads.first<StoredUser>(users().where({ tenant_id: tenantId, id }));
       return row && toUser(row);
+    },
+    /** The users with this e-mail address, in any letter case (addresses are not unique). */
+    async listByEmail(tenantId: string, email: string): Promise<UserRow[]> {
+      const rows = await users().where({ tenant_id: tenantId }).whereRaw('lower(email) = ?', [email.toLowerCase()]).limit(MAX_USERS_PER_EMAIL);
+      return rows.map(toUser);
     },
     async list(tenantId: string): Promise<UserRow[]> {
       const rows = await users().where({ tenant_id: tenantId }).orderBy('created_at', 'asc').orderBy('id', 'asc');

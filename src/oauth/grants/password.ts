@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { scopesForRoles, USER_SCOPES, parseScope } from '../../auth/scopes';
-import { invalidGrant } from '../../errors';
+import { MfaChallenges } from '../../accounts/two-factor-challenges';
+import { TwoFactor } from '../../accounts/two-factor';
+import { EmailVerification } from '../../accounts/verification';
+import { invalidGrant, mfaRequired, verificationPending } from '../../errors';
 import type { Services } from '../../services';
-import { defineGrant, tokenResponse } from '../grant';
-import { grantScopes } from '../grant-scopes';
+import { defineGrant } from '../grant';
+import { startUserSession, userScopes } from '../user-session';
 
 const parameters = z.object({
   username: z.string().min(1).max(256),
@@ -11,33 +13,32 @@ const parameters = z.object({
   scope: z.string().max(1000).optional(),
 });
 
-/** RFC 6749 §4.3: username and password for an access token, a refresh token and a new session. */
-export const createPasswordGrant = ({ db, config, tenantId, users, sessions, refreshTokens, accessTokens, metrics }: Services) =>
-  defineGrant({
+/**
+ * RFC 6749 §4.3: username and password for an access token, a refresh token and a new session.
+ * SPEC §8: an account awaiting e-mail verification gets `invalid_grant`; one with two-factor
+ * sign-in gets `mfa_required` and an mfa_token for the mfa grant instead of tokens.
+ */
+export const createPasswordGrant = (services: Services) => {
+  const { tenantId, users, metrics } = services;
+  const verification = new EmailVerification(services);
+  const twoFactor = new TwoFactor(services);
+  const challenges = new MfaChallenges(services);
+  return defineGrant({
     grantType: 'password',
     parameters,
-    async handle({ username, password, scope }, { client, ip, userAgent }) {
+    async handle({ username, password, scope }, context) {
       const user = await users.authenticate(tenantId, username, password);
       if (!user) {
         metrics.failedLogins.inc();
         throw invalidGrant('The username or password is wrong.');
       }
-      const clientScope = new Set(parseScope(client.scope));
-      const allowed = scopesForRoles(user.roles).filter((s) => clientScope.has(s));
-      const scopes = grantScopes(scope, allowed, USER_SCOPES);
-      const now = Date.now();
-      const { session, refreshToken } = await db.transaction(async (trx) => {
-        const started = await sessions.start(
-          { tenantId, userId: user.id, clientId: client.id, scope: scopes.join(' '), ip, userAgent, lifetime: config.refreshTokenTtl },
-          now,
-          trx,
-        );
-        return { session: started, refreshToken: await refreshTokens.issue(started.id, now, trx) };
-      });
-      const access = accessTokens.issue(
-        { subject: user.id, username: user.username, clientId: client.id, scopes, roles: user.roles, sessionId: session.id },
-        now,
-      );
-      return tokenResponse(access, scopes, refreshToken);
+      if (await verification.isPending(user)) throw verificationPending();
+      const scopes = userScopes(user, context.client, scope);
+      if (await twoFactor.isEnabled(user.id)) {
+        context.credentialsAccepted = true;
+        throw mfaRequired(await challenges.create(user.id, context.client.id, scope));
+      }
+      return startUserSession(services, user, scopes, context);
     },
   });
+};

@@ -25,7 +25,7 @@ export const createRefreshTokenGrant = ({ tenantId, users, refreshTokens, access
       const { session, refreshToken } = await refreshTokens.rotate(
         presented,
         // A refused scope must not consume the token: the client could never retry it.
-        { clientId: context.client.id, ip: context.ip, userAgent: context.userAgent, check: scopesOf },
+        { tenantId: context.client.tenant_id, clientId: context.client.id, ip: context.ip, userAgent: context.userAgent, check: scopesOf },
         now,
       );
       const user = session.user_id === null ? undefined : await users.queries.findById(tenantId, session.user_id);

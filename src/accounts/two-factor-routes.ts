@@ -1,0 +1,70 @@
+import type { Router } from 'express';
+import { z } from 'zod';
+import type { Api } from '../http/api';
+import { errorResponses } from '../http/openapi-responses';
+import type { Services } from '../services';
+import { TwoFactor } from './two-factor';
+
+const otpBody = z.strictObject({ otp: z.string().min(1).max(64).describe('a TOTP code, or (to turn it off) a recovery code') });
+const statusJson = z.object({ enabled: z.boolean(), pending: z.boolean(), recovery_codes_left: z.number().int() });
+const enrolmentJson = z.object({
+  otpauth_uri: z.string().describe('otpauth://totp/… for an authenticator app (as a QR code)'),
+  secret: z.string().describe('the same secret in Base32, for typing in'),
+  recovery_codes: z.array(z.string()).describe('single-use codes for when the authenticator is lost; shown this once'),
+});
+
+const TAG = 'Two-factor';
+const userToken = { user: true } as const;
+
+/** SPEC §8: TOTP two-factor sign-in for the caller's account. */
+export function twoFactorRoutes(api: Api, router: Router, services: Services): void {
+  const twoFactor = new TwoFactor(services);
+
+  api.route(
+    router,
+    {
+      method: 'get', path: '/me/2fa', tag: TAG, summary: 'Whether two-factor sign-in is on, and how many recovery codes are left', auth: userToken,
+      responses: { 200: { description: 'Status', schema: statusJson }, ...errorResponses('auth') },
+    },
+    async ({ principal }, _req, res) => {
+      const status = await twoFactor.status(principal.subject);
+      res.json({ enabled: status.enabled, pending: status.pending, recovery_codes_left: status.recoveryCodesLeft });
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/me/2fa', tag: TAG, summary: 'Start two-factor enrolment: a new TOTP secret and recovery codes, off until confirmed', auth: userToken,
+      responses: { 201: { description: 'The secret and recovery codes, this once (Cache-Control: no-store)', schema: enrolmentJson }, ...errorResponses('auth', 'conflict') },
+    },
+    async ({ principal }, _req, res) => {
+      const enrolment = await twoFactor.enrol(principal.subject, principal.username ?? principal.subject);
+      res.status(201).set('Cache-Control', 'no-store').json({ otpauth_uri: enrolment.otpauthUri, secret: enrolment.secret, recovery_codes: enrolment.recoveryCodes });
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/me/2fa/confirm', tag: TAG, summary: 'Turn two-factor sign-in on with a first code from the authenticator', auth: userToken, body: otpBody,
+      responses: { 204: { description: 'On: the password grant now answers mfa_required' }, ...errorResponses('auth', 'conflict', 'invalidCode') },
+    },
+    async ({ principal, body }, _req, res) => {
+      await twoFactor.confirm(principal.subject, body.otp);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'delete', path: '/me/2fa', tag: TAG, summary: 'Turn two-factor sign-in off; needs a current TOTP code or a recovery code', auth: userToken, body: otpBody,
+      responses: { 204: { description: 'Off' }, ...errorResponses('auth', 'notFound', 'rateLimited', 'invalidCode') },
+    },
+    async ({ principal, body }, _req, res) => {
+      await twoFactor.disable(principal.subject, body.otp);
+      res.status(204).end();
+    },
+  );
+}

@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import { closeAll, connectAs, type TestSocket } from '../gateway/support';
+import { expectError, expectInvalidToken } from '../support/expectations';
+import { onEachDatabase, startServer, type TestServer } from '../support/server';
+import { bearer, login, PASSWORD, refresh } from '../support/users';
+import { codeIn, emailOf, Mailbox, TestClock, wrongCode } from './account-security-support';
+
+const NEW_PASSWORD = 'a brand new secret';
+const CODE_TTL_MS = 600_000;
+const REVOKED = 4003;
+const REVOCATION_MS = 1_000; // SPEC §6: a revoked session's sockets close within 1 s
+
+const forgot = (server: TestServer, body: Record<string, string>) => server.request.post('/password/forgot').send(body);
+const reset = (server: TestServer, username: string, code: string, newPassword = NEW_PASSWORD) =>
+  server.request.post('/password/reset').send({ username, code, new_password: newPassword });
+const passwordGrant = (server: TestServer, username: string, password: string) =>
+  server.request.post('/token').type('form').send({ grant_type: 'password', username, password });
+
+onEachDatabase('password reset (SPEC §8)', (database) => {
+  let mailbox: Mailbox;
+  let server: TestServer;
+  const clock = new TestClock();
+  const opened: TestSocket[] = [];
+
+  before(async () => {
+    mailbox = await Mailbox.start();
+    server = await startServer({ SMTP_URL: mailbox.url, RATE_LIMITS: 'off' }, database, { clock: clock.now });
+  });
+  afterEach(() => closeAll(server, opened.splice(0)));
+  after(async () => {
+    await server.close();
+    await mailbox.close();
+  });
+
+  async function account(username: string, email: string | null = emailOf(username)): Promise<void> {
+    const res = await server.request.post('/signup').send({ username, password: PASSWORD, ...(email === null ? {} : { email }) });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+  }
+
+  /** Asks for a reset of `username` and returns the mailed code. */
+  async function mailedCode(username: string): Promise<string> {
+    expect((await forgot(server, { username })).status).to.equal(202);
+    return codeIn(await mailbox.next(emailOf(username)));
+  }
+
+  it('mails a code for a username; the new password works and the old one no longer does', async () => {
+    await account('alice');
+    const code = await mailedCode('alice');
+    expect(mailbox.to(emailOf('alice')).at(-1)!.subject).to.equal('Your tessera password reset code');
+    expect((await reset(server, 'alice', code)).status).to.equal(204);
+    expectError(await passwordGrant(server, 'alice', PASSWORD), 400, 'invalid_grant');
+    await login(server, 'alice', NEW_PASSWORD);
+  });
+
+  it('mails a code to an address given in any letter case', async () => {
+    await account('bob', 'Bob.Builder@Example.test');
+    expect((await forgot(server, { email: 'bob.builder@example.TEST' })).status).to.equal(202);
+    const code = codeIn(await mailbox.next('Bob.Builder@Example.test'));
+    expect((await reset(server, 'bob', code)).status).to.equal(204);
+  });
+
+  it('answers an unknown username or address exactly as a known one', async () => {
+    await account('carol');
+    const known = await forgot(server, { username: 'carol' });
+    const unknown = await forgot(server, { username: 'nobody-here' });
+    const unknownEmail = await forgot(server, { email: 'nobody@example.test' });
+    const noAddress = await (async () => {
+      await account('dave', null);
+      return forgot(server, { username: 'dave' });
+    })();
+    for (const res of [unknown, unknownEmail, noAddress]) {
+      expect(res.status).to.equal(known.status).and.to.equal(202);
+      expect(res.text).to.equal(known.text);
+      expect(res.headers['content-type']).to.equal(known.headers['content-type']);
+    }
+  });
+
+  it('wants exactly one of username and email', async () => {
+    expectError(await forgot(server, {}), 400, 'validation_failed');
+    expectError(await forgot(server, { username: 'carol', email: emailOf('carol') }), 400, 'validation_failed');
+  });
+
+  it('revokes every session of the account and closes its sockets with 4003', async () => {
+    await account('erin');
+    const sessions = [await login(server, 'erin'), await login(server, 'erin')];
+    const sockets = await Promise.all(sessions.map((tokens) => connectAs(server, 'erin', tokens.access_token)));
+    opened.push(...sockets);
+    const code = await mailedCode('erin');
+
+    expect((await reset(server, 'erin', code)).status).to.equal(204);
+    const closed = await Promise.all(sockets.map((socket) => socket.waitForClose(REVOCATION_MS)));
+    expect(closed.map((close) => close.code)).to.deep.equal([REVOKED, REVOKED]);
+    for (const tokens of sessions) {
+      expectInvalidToken(await server.request.get('/me').set(bearer(tokens.access_token)));
+      expectError(await refresh(server, tokens.refresh_token), 400, 'invalid_grant');
+    }
+    const fresh = await login(server, 'erin', NEW_PASSWORD);
+    expect((await server.request.get('/sessions').set(bearer(fresh.access_token))).body).to.have.length(1);
+  });
+
+  it('accepts a code once', async () => {
+    await account('frank');
+    const code = await mailedCode('frank');
+    expect((await reset(server, 'frank', code)).status).to.equal(204);
+    expectError(await reset(server, 'frank', code, 'yet another password'), 400, 'invalid_code');
+    await login(server, 'frank', NEW_PASSWORD);
+  });
+
+  it('refuses a code after its 10 minutes and keeps the password', async () => {
+    await account('grace');
+    const code = await mailedCode('grace');
+    clock.advance(CODE_TTL_MS + 1_000);
+    expectError(await reset(server, 'grace', code), 400, 'invalid_code');
+    await login(server, 'grace', PASSWORD);
+  });
+
+  it('locks the code after five wrong tries: the sixth and then the right code are refused', async () => {
+    await account('heidi');
+    const code = await mailedCode('heidi');
+    for (let attempt = 1; attempt <= 6; attempt += 1) expectError(await reset(server, 'heidi', wrongCode(code)), 400, 'invalid_code');
+    expectError(await reset(server, 'heidi', code), 400, 'invalid_code');
+    await login(server, 'heidi', PASSWORD);
+  });
+
+  it('answers a reset of an unknown name like a wrong code', async () => {
+    await account('ivan');
+    const code = await mailedCode('ivan');
+    const unknown = await reset(server, 'nobody-here', code);
+    expectError(unknown, 400, 'invalid_code');
+    expect(unknown.body).to.deep.equal((await reset(server, 'ivan', wrongCode(code))).body);
+  });
+
+  it('sends no usable code to a disabled account', async () => {
+    await account('judy');
+    const code = await mailedCode('judy');
+    const judy = await server.tessera.services.users.queries.findByUsername(server.tessera.services.tenantId, 'judy');
+    await server.tessera.services.users.setDisabled(judy!, true);
+    expectError(await reset(server, 'judy', code), 400, 'invalid_code');
+  });
+});

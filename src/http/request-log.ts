@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { redactUrl, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { basePathTemplate } from '../tenants/tenant';
 
 /**
  * One JSON line per finished request. It names what happened, never what
@@ -13,7 +14,7 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
       const level = res.statusCode >= 500 ? 'error' : 'info';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // Label by route template, never the raw path: ids would explode the series.
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const route = req.route ? `${basePathTemplate(req.baseUrl)}${String(req.route.path)}` : 'unmatched';
       metrics.httpRequests.inc({ method: req.method, route, status: res.statusCode });
       metrics.httpDuration.observe({ method: req.method, route }, seconds);
       if (!logger.isLevelEnabled(level)) return;

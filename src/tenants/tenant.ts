@@ -14,6 +14,9 @@ export const signupSchema = z.enum(['open', 'closed']);
 /** Where a tenant's paths begin on a host that serves every tenant (SPEC §8). */
 export const basePathOf = (tenantId: string): string => (tenantId === BUILT_IN_TENANT ? '' : `/t/${tenantId}`);
 
+/** A base path as metrics label it: one series for every tenant, not one per tenant id. */
+export const basePathTemplate = (basePath: string): string => basePath.replace(/^\/t\/[^/]+/, '/t/:tenant');
+
 /** The `iss` of a tenant's tokens: ISSUER for the built-in tenant, `<ISSUER>/t/<id>` for the others. */
 export const issuerOf = (issuer: string, tenantId: string): string => `${issuer}${basePathOf(tenantId)}`;
 

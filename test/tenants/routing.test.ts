@@ -47,6 +47,16 @@ onEachDatabase('tenants: addresses (SPEC §8)', (database) => {
     });
   });
 
+  describe('metrics', () => {
+    it('labels requests under /t/<id> by the route template /t/:tenant, never by tenant id', async () => {
+      expect((await acme.request.get('/me').set(bearer(alice.access_token))).status).to.equal(200);
+      const metrics = await server.request.get('/metrics');
+      expect(metrics.status).to.equal(200);
+      expect(metrics.text).to.match(/http_requests_total\{[^}]*route="\/t\/:tenant\/me"/);
+      expect(metrics.text).not.to.include('/t/acme');
+    });
+  });
+
   describe('discovery', () => {
     it('publishes acme\'s metadata with its own issuer and endpoints under /t/acme, at both RFC 8414 URLs', async () => {
       const [under, inserted, root] = await Promise.all([

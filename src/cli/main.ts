@@ -6,7 +6,8 @@ import { migrate } from './commands/migrate';
 import { serve } from './commands/serve';
 import { user } from './commands/user';
 
-const COMMANDS: readonly Command[] = [serve, migrate, user, client, keys, doctor];
+/** Every `tessera` command, in the order `--help` lists them (the README's CLI table documents each). */
+export const COMMANDS: readonly Command[] = [serve, migrate, user, client, keys, doctor];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -20,7 +20,8 @@ async function redeemTicket({ tickets, accessTokens }: HandshakeContext, ticket:
 export interface HandshakeContext {
   readonly accessTokens: AccessTokens;
   readonly tickets: TicketStore;
-  readonly attempts: AttemptLimiter;
+  /** Upgrade attempts per IP; undefined when RATE_LIMITS=off. */
+  readonly attempts: AttemptLimiter | undefined;
   readonly allowedOrigins: readonly string[];
   readonly ip: string;
 }
@@ -34,7 +35,7 @@ export async function checkUpgrade(req: IncomingMessage, context: HandshakeConte
   const url = new URL(req.url ?? '/', 'http://gateway.invalid');
   const match = WS_PATH.exec(url.pathname);
   if (!match) throw notFound('route');
-  if (!context.attempts.allow(context.ip)) throw rateLimited(context.attempts.retryAfter());
+  if (context.attempts && !context.attempts.allow(context.ip)) throw rateLimited(context.attempts.retryAfter());
   const origin = req.headers.origin;
   if (context.allowedOrigins.length > 0 && (origin === undefined || !context.allowedOrigins.includes(origin))) {
     throw forbidden('This Origin may not open sockets.');

@@ -6,7 +6,8 @@
  *   1. esbuild bundles src/cli/binary.ts and everything it imports into one
  *      CommonJS file (inside a SEA, `require` loads built-in modules only);
  *   2. `node --experimental-sea-config` turns the bundle plus the
- *      better-sqlite3 addon (an asset) into a preparation blob;
+ *      better-sqlite3 addon and the built web client (web/dist) as assets
+ *      into a preparation blob;
  *   3. postject injects the blob into a copy of this node executable.
  *
  * The result runs on the build host's OS, CPU architecture, libc and Node ABI.
@@ -17,16 +18,19 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, write
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
-import { SQLITE_ADDON_ASSET } from '../src/cli/binary-asset';
+import { SQLITE_ADDON_ASSET, WEB_MANIFEST_ASSET, webAssetKey } from '../src/cli/binary-asset';
+import { listWebFiles } from '../src/web/web-files';
 
 const ROOT = resolve(__dirname, '..');
 const OUT_DIR = resolve(parseArgs({ options: { 'out-dir': { type: 'string', default: join(ROOT, 'dist') } } }).values['out-dir']);
 const WORK_DIR = join(OUT_DIR, 'sea');
 const BUNDLE = join(WORK_DIR, 'tessera.cjs');
 const SEA_CONFIG = join(WORK_DIR, 'sea-config.json');
+const WEB_MANIFEST = join(WORK_DIR, WEB_MANIFEST_ASSET);
 const BLOB = join(WORK_DIR, 'tessera.blob');
 const EXECUTABLE = join(OUT_DIR, process.platform === 'win32' ? 'tessera.exe' : 'tessera');
 const SQLITE_ADDON = join(ROOT, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');
+const WEB_DIST = join(ROOT, 'web/dist');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 // knex requires every dialect's driver lazily, when that client is chosen; the
@@ -87,13 +91,22 @@ async function bundle(): Promise<void> {
   });
 }
 
+/** The web client's files as SEA assets, plus the manifest that lists them (Node 20 cannot list a SEA's assets). */
+function webAssets(): Record<string, string> {
+  const paths = listWebFiles(WEB_DIST);
+  step(`embedding ${shown(WEB_DIST)}: ${paths.join(', ')}`);
+  writeFileSync(WEB_MANIFEST, `${JSON.stringify(paths)}\n`);
+  return { [WEB_MANIFEST_ASSET]: WEB_MANIFEST, ...Object.fromEntries(paths.map((path) => [webAssetKey(path), join(WEB_DIST, path)])) };
+}
+
 function prepareBlob(): void {
+  const assets = { [SQLITE_ADDON_ASSET]: SQLITE_ADDON, ...webAssets() };
   step(`writing ${shown(SEA_CONFIG)} and the preparation blob`);
   const config = {
     main: BUNDLE,
     output: BLOB,
     disableExperimentalSEAWarning: true,
-    assets: { [SQLITE_ADDON_ASSET]: SQLITE_ADDON },
+    assets,
   };
   writeFileSync(SEA_CONFIG, `${JSON.stringify(config, null, 2)}\n`);
   run(process.execPath, ['--experimental-sea-config', SEA_CONFIG]);
@@ -115,6 +128,7 @@ function inject(): void {
 
 async function buildBinary(): Promise<void> {
   if (!existsSync(SQLITE_ADDON)) throw new Error(`${shown(SQLITE_ADDON)} is missing; run npm ci (or npm rebuild better-sqlite3) first`);
+  if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error(`${shown(WEB_DIST)} is missing; run npm run build first`);
   mkdirSync(WORK_DIR, { recursive: true });
   await bundle();
   prepareBlob();

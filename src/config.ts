@@ -87,6 +87,9 @@ const environmentSchema = z
 
 export type Environment = z.input<typeof environmentSchema>;
 
+/** The name of every variable tessera reads (the README documents each). */
+export const ENVIRONMENT_VARIABLES = Object.keys(environmentSchema.shape) as ReadonlyArray<keyof Environment>;
+
 /** The whole configuration of one tessera process, parsed once and frozen. */
 export interface Config {
   readonly production: boolean;

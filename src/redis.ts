@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from './logger';
 
-/** The Redis connections of one process: commands fail fast when Redis is away; the subscriber reconnects and resubscribes. */
+/** The Redis connections of one process: commands fail fast when Redis is away; the subscriber reconnects (the bus subscribes on each connection). */
 export interface RedisConnections {
   readonly commands: Redis;
   readonly subscriber: Redis;
@@ -15,7 +15,7 @@ export function connectRedis(url: string, prefix: string, logger: Logger): Redis
   const options = { lazyConnect: false, retryStrategy, maxRetriesPerRequest: 1, connectTimeout: 2_000 };
   // Requests never wait for Redis to come back: a command fails at once and the caller degrades.
   const commands = new Redis(url, { ...options, enableOfflineQueue: false });
-  const subscriber = new Redis(url, { ...options, autoResubscribe: true });
+  const subscriber = new Redis(url, { ...options, autoResubscribe: false });
   let warned = false;
   for (const connection of [commands, subscriber]) {
     connection.on('error', (error: Error) => {

@@ -19,7 +19,7 @@ export interface KeyRingOptions {
   readonly tenantId: string;
   readonly alg: JwtAlgorithm;
   readonly secret: string | undefined;
-  /** How long a retired key stays published: the access-token lifetime plus leeway, in ms. */
+  /** How long a retired key stays published, in ms: the access-token lifetime and leeway, plus how long other processes may take to reload keys. */
   readonly retiredKeyLifetimeMs: number;
 }
 

@@ -32,6 +32,8 @@ export type BusTopic = keyof BusEvents;
 export interface Bus {
   publish<T extends BusTopic>(topic: T, event: BusEvents[T]): void;
   subscribe<T extends BusTopic>(topic: T, handler: (event: BusEvents[T]) => void): () => void;
+  /** Resolves when events of other processes can reach this one (always, in one process); rejects saying why not. */
+  probe(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export function createLocalBus(): Bus {
       emitter.on(topic, handler);
       return () => emitter.off(topic, handler);
     },
+    async probe() {},
     async close() {
       emitter.removeAllListeners();
     },

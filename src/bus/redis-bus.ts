@@ -21,7 +21,22 @@ export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: stri
   const origin = randomUUID();
   const channel = `${prefix}bus`;
 
-  void subscriber.subscribe(channel).catch((error: unknown) => logger.warn({ err: String(error) }, 'bus subscribe failed; will retry on reconnect'));
+  let subscribed = false;
+  const subscribe = () => {
+    subscriber.subscribe(channel).then(
+      () => {
+        subscribed = true;
+      },
+      (error: unknown) => logger.warn({ err: String(error) }, 'bus subscribe failed; will retry on reconnect'),
+    );
+  };
+  // On every connection, not only the first: a process started while Redis was away, or
+  // whose subscription was lost with its connection, must listen again once Redis answers.
+  subscriber.on('ready', subscribe);
+  subscriber.on('close', () => {
+    subscribed = false;
+  });
+  if (subscriber.status === 'ready') subscribe();
   subscriber.on('message', (from: string, raw: string) => {
     if (from !== channel) return;
     try {
@@ -40,6 +55,10 @@ export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: stri
       });
     },
     subscribe: local.subscribe,
+    async probe() {
+      if (!subscribed) throw new Error(`not subscribed to ${channel}`);
+      await subscriber.ping();
+    },
     async close() {
       await local.close();
     },

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAsset, isSea } from 'node:sea';
 import { useSqliteNativeBinding } from '../db/connection';
-import { SQLITE_ADDON_ASSET } from './binary-asset';
+import { useEmbeddedWebFiles } from '../web/web-files';
+import { SQLITE_ADDON_ASSET, WEB_MANIFEST_ASSET, webAssetKey } from './binary-asset';
 import { main } from './main';
 
 /**
@@ -30,11 +31,18 @@ function loadSqliteAddon(): object {
   }
 }
 
+/** The web client (web/dist at build time) carried inside the single executable. */
+function embeddedWebFiles(): Array<[string, Buffer]> {
+  const paths = JSON.parse(getAsset(WEB_MANIFEST_ASSET, 'utf8')) as string[];
+  return paths.map((path) => [path, Buffer.from(getAsset(webAssetKey(path)))]);
+}
+
 /** The entry point of the `tessera` single executable (and of `tsx src/cli/binary.ts`, which behaves as the CLI). */
 function start(): void {
   if (isSea()) {
     try {
       useSqliteNativeBinding(loadSqliteAddon());
+      useEmbeddedWebFiles(embeddedWebFiles());
     } catch (error) {
       process.stderr.write(`tessera: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = 1;

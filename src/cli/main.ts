@@ -7,7 +7,8 @@ import { serve } from './commands/serve';
 import { tenant } from './commands/tenant';
 import { user } from './commands/user';
 
-const COMMANDS: readonly Command[] = [serve, migrate, user, client, keys, tenant, doctor];
+/** Every `tessera` command, in the order `--help` lists them (the README's CLI table documents each). */
+export const COMMANDS: readonly Command[] = [serve, migrate, user, client, keys, tenant, doctor];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -34,7 +34,8 @@ function trustFunction(trustProxy: boolean | number | string): (address: string,
 export class Gateway {
   readonly registry = new SocketRegistry<Connection>();
   private readonly wss: WebSocketServer;
-  private readonly attempts: AttemptLimiter;
+  /** Undefined with RATE_LIMITS=off, which turns every rate limit off (the per-user socket limit is a resource limit and stays). */
+  private readonly attempts: AttemptLimiter | undefined;
   private readonly trust: (address: string, hop: number) => boolean;
   private readonly stop: Array<() => void> = [];
   private readonly sequencer: Sequencer;
@@ -46,7 +47,7 @@ export class Gateway {
   ) {
     const { config, bus } = services;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false });
-    this.attempts = new AttemptLimiter(config.ws.upgradesPerMinute);
+    this.attempts = config.rateLimits.enabled ? new AttemptLimiter(config.ws.upgradesPerMinute) : undefined;
     this.trust = trustFunction(config.trustProxy);
     this.sequencer = new Sequencer(
       (tenantId, sessionId, afterSeq, limit) => services.messages.after(tenantId, sessionId, afterSeq, limit),

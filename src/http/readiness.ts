@@ -2,22 +2,30 @@ import type { Services } from '../services';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-function withTimeout<T>(work: Promise<T>): Promise<T> {
+function withTimeout<T>(work: PromiseLike<T>): Promise<T> {
   return Promise.race([
     work,
     new Promise<T>((_resolve, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref()),
   ]);
 }
 
-const outcome = (work: Promise<unknown>) =>
+const outcome = (work: PromiseLike<unknown>) =>
   withTimeout(work).then(
     () => 'ok',
     (error: unknown) => `unavailable: ${error instanceof Error ? error.message : String(error)}`,
   );
 
-/** `/readyz`: the database answers and, when configured, Redis does; each check bounded so the probe never hangs. */
-export async function readiness({ db, redis }: Services): Promise<{ ready: boolean; checks: Record<string, string> }> {
-  const checks: Record<string, string> = { database: await outcome(db.raw('select 1')) };
-  if (redis) checks.redis = await outcome(redis.commands.ping());
+/**
+ * `/readyz`: the database answers and, when configured, both Redis connections
+ * do: `redis` for commands (rate limits, tickets, publishing) and
+ * `redis_pubsub`, which brings the events of other processes. The checks run
+ * at once, each bounded so the probe never hangs.
+ */
+export async function readiness({ db, redis, bus }: Services): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  const work: Record<string, PromiseLike<unknown>> = {
+    database: db.raw('select 1'),
+    ...(redis ? { redis: redis.commands.ping(), redis_pubsub: bus.probe() } : {}),
+  };
+  const checks = Object.fromEntries(await Promise.all(Object.entries(work).map(async ([name, check]) => [name, await outcome(check)] as const)));
   return { ready: Object.values(checks).every((check) => check === 'ok'), checks };
 }

@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { Message, TestSocket } from '../gateway/support';
 import { expectError } from '../support/expectations';
 import type { Tokens } from '../support/users';
@@ -8,79 +6,16 @@ import {
   backendProblem,
   bearer,
   Cluster,
-  eventually,
   expectRefusedWithinASecond,
   login,
   newUser,
-  redisReachable,
   requireOrSkip,
   REVOCATION_MS,
   START_TIMEOUT_MS,
   startConversation,
   type Node,
 } from './support';
-
-const REDIS_START_MS = 10_000;
-/** Reconnects back off up to 5 s (src/redis.ts), so readiness returns within a few seconds of Redis. */
-const RECOVERY_MS = 15_000;
-
-function redisServerBinary(): string | undefined {
-  try {
-    return execFileSync('which', ['redis-server'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** A redis-server of this test's own on a loopback port, with no persistence: it can be killed and started again. */
-class OwnRedis {
-  private child: ChildProcess | undefined;
-
-  constructor(
-    private readonly binary: string,
-    readonly port: number,
-  ) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    if (this.child) return;
-    const child = spawn(this.binary, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    this.child = child;
-    child.once('exit', () => {
-      if (this.child === child) this.child = undefined;
-    });
-    await eventually(`redis-server on port ${this.port}`, REDIS_START_MS, async () => (await redisReachable(this.url)) || undefined);
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-async function readyz(node: Node, status: number) {
-  return eventually(`${node.name} answering /readyz with ${status}`, RECOVERY_MS, async () => {
-    const res = await node.request.get('/readyz');
-    return res.status === status ? res : undefined;
-  });
-}
+import { freeLoopbackPort, OwnRedis, readyz, RECOVERY_MS, REDIS_START_MS, redisServerBinary } from './own-redis';
 
 const contentsOf = (messages: Message[]) => messages.map((message) => message.content);
 
@@ -122,6 +57,7 @@ describe('cluster: losing Redis and getting it back (PostgreSQL + a redis-server
       expect(res.body.status).to.equal('unavailable');
       expect(res.body.checks.database).to.equal('ok');
       expect(res.body.checks.redis).to.be.a('string').and.not.equal('ok');
+      expect(res.body.checks.redis_pubsub).to.be.a('string').and.not.equal('ok');
     }
     const tokens = await login(node1, 'alice');
     // Tickets live only in Redis, so none is issued while it is away; a token in the URL still opens a socket (next test).
@@ -158,7 +94,7 @@ describe('cluster: losing Redis and getting it back (PostgreSQL + a redis-server
   it('is ready again within seconds of Redis coming back on the same port, and delivers across processes again', async function () {
     this.timeout(REDIS_START_MS + 2 * RECOVERY_MS + 10_000);
     await redis.start();
-    for (const node of [node1, node2]) expect((await readyz(node, 200)).body.checks).to.deep.equal({ database: 'ok', redis: 'ok' });
+    for (const node of [node1, node2]) expect((await readyz(node, 200)).body.checks).to.deep.equal({ database: 'ok', redis: 'ok', redis_pubsub: 'ok' });
 
     const since = bobSocket.frames.length;
     const posted = await node1.request.post(`/messages/${conversation}`).set(bearer(alice.access_token)).send({ content: 'redis is back' });

@@ -44,7 +44,7 @@ describe('cluster: state shared by the processes (PostgreSQL + Redis)', () => {
     for (const node of [node1, node2]) {
       const ready = await node.request.get('/readyz');
       expect(ready.status, JSON.stringify(ready.body)).to.equal(200);
-      expect(ready.body.checks).to.deep.equal({ database: 'ok', redis: 'ok' });
+      expect(ready.body.checks).to.deep.equal({ database: 'ok', redis: 'ok', redis_pubsub: 'ok' });
       expect((await login(node, 'root', 'admin')).scope).to.equal('admin');
     }
     expect(await cluster.db('users').where({ username: 'root' })).to.have.length(1);

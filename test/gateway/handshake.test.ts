@@ -210,4 +210,28 @@ onEachDatabase('gateway handshake (SPEC §6)', (database) => {
       expect(limited.tessera.gateway.registry.size).to.equal(0);
     });
   });
+
+  describe('with RATE_LIMITS=off', () => {
+    const LIMIT = 3;
+    let unlimited: TestServer;
+    let token: string;
+    before(async () => {
+      unlimited = await startServer({ RATE_LIMITS: 'off', WS_UPGRADES_PER_MINUTE: String(LIMIT), WS_MAX_CONNECTIONS_PER_USER: '2' }, database);
+      token = (await newUser(unlimited, 'alice')).tokens.access_token;
+    });
+    after(() => unlimited.close());
+
+    it('lets one IP attempt upgrades beyond WS_UPGRADES_PER_MINUTE: none is refused with 429', async () => {
+      // The limit counts per calendar minute: 2 × LIMIT + 2 attempts span at most two minutes, so one of them would hold LIMIT + 1.
+      for (let i = 0; i < 2 * LIMIT + 2; i += 1) await expectRefused(unlimited, socketPath('alice', 'bad-token'), 401, 'invalid_token');
+      const socket = await connectAs(unlimited, 'alice', token);
+      await closeAll(unlimited, [socket]);
+    });
+
+    it('still refuses a socket over WS_MAX_CONNECTIONS_PER_USER (429): that is a resource limit, not a rate limit', async () => {
+      const sockets = [await connectAs(unlimited, 'alice', token), await connectAs(unlimited, 'alice', token)];
+      await expectRefused(unlimited, socketPath('alice', token), 429, 'rate_limited');
+      await closeAll(unlimited, sockets);
+    });
+  });
 });

@@ -110,7 +110,7 @@ onEachDatabase('gateway resume and delivery order (SPEC §6)', (database) => {
     const clients: Array<{ username: string; tokens: Tokens; conversation: string; socket?: TestSocket }> = [];
     before(async function () {
       this.timeout(30_000);
-      server = await startServer({ RATE_LIMITS: 'off', WS_UPGRADES_PER_MINUTE: '1000' }, database);
+      server = await startServer({ RATE_LIMITS: 'off' }, database);
       for (let c = 0; c < CONVERSATIONS; c += 1) {
         const usernames = range(0, MEMBERS - 1).map((m) => `user_${c}_${m}`);
         const members = await Promise.all(usernames.map(async (username) => ({ username, tokens: (await newUser(server, username)).tokens })));

@@ -36,7 +36,7 @@ describe('health, readiness and metrics', () => {
     expect(res.body).to.deep.equal({ status: 'ok', checks: { database: 'ok' } });
   });
 
-  it('answers /readyz with 503 and names Redis when Redis does not answer', async () => {
+  it('answers /readyz with 503 and names both Redis connections when Redis does not answer', async () => {
     const unready = await startServer({ REDIS_URL: 'redis://127.0.0.1:1' });
     try {
       const res = await unready.request.get('/readyz');
@@ -44,6 +44,7 @@ describe('health, readiness and metrics', () => {
       expect(res.body.status).to.equal('unavailable');
       expect(res.body.checks.database).to.equal('ok');
       expect(res.body.checks.redis).to.match(/^unavailable/);
+      expect(res.body.checks.redis_pubsub).to.match(/^unavailable/);
     } finally {
       await unready.close();
     }

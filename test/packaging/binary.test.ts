@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { completion, exitOf, logLine, type CliResult } from '../cli/cli-process';
+import { startServer } from '../support/server';
 
 const ROOT = resolve(__dirname, '../..');
 const BUILD_TIMEOUT_MS = 240_000;
@@ -55,6 +56,16 @@ async function request(base: string, path: string, init: { method?: string; body
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
 }
 
+/** Headers that differ between any two responses (a request id, the time, the connection's state). */
+const PER_RESPONSE_HEADERS = new Set(['date', 'x-request-id', 'connection', 'keep-alive']);
+
+/** A GET with its status, the headers every answer to it shares, and the body as bytes. */
+async function getFile(base: string, path: string) {
+  const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const headers = Object.fromEntries([...res.headers].filter(([name]) => !PER_RESPONSE_HEADERS.has(name)));
+  return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+
 /** Resolves with the next frame of `type` on `ws`; rejects after the timeout. */
 function nextFrame(ws: WebSocket, type: string): Promise<Record<string, unknown>> {
   return new Promise((resolvePromise, reject) => {
@@ -103,7 +114,7 @@ describe('the single executable (npm run build:binary)', () => {
     expect(stdout).to.include('Usage: tessera <command>').and.match(/^\s+serve\s/m).and.match(/^\s+migrate\s/m);
   });
 
-  it('serves signup, tokens, /me and a WebSocket message round trip from ./data/tessera.db, exits 0 on SIGTERM, and user list reads that database', async function () {
+  it('serves the web client, signup, tokens, /me and a WebSocket message round trip from ./data/tessera.db, exits 0 on SIGTERM, and user list reads that database', async function () {
     this.timeout(START_TIMEOUT_MS + SHUTDOWN_DEADLINE_MS + 20_000);
     const spawnedAt = performance.now();
     server = lone.spawn(['serve'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', PASSWORD_HASH_COST: '10' });
@@ -118,6 +129,23 @@ describe('the single executable (npm run build:binary)', () => {
     console.log(`      spawn to first /healthz 200: ${Math.round(performance.now() - spawnedAt)} ms`);
     expect(existsSync(join(lone.dir, 'data/tessera.db')), 'data/tessera.db').to.equal(true);
     expect(readdirSync(lone.tmp), 'files left in TMPDIR while serving').to.deep.equal([]);
+
+    // The web client travels inside the executable, and is served as a checkout serves it.
+    const checkout = await startServer();
+    try {
+      const page = (await getFile(base, '/')).body.toString('utf8');
+      const script = /src="(assets\/[^"]+\.js)"/.exec(page)?.[1];
+      expect(script, `a script in the page served at /:\n${page}`).to.be.a('string');
+      for (const path of ['/', `/${script!}`]) {
+        const fromBinary = await getFile(base, path);
+        const fromCheckout = await getFile(checkout.url, path);
+        expect(fromBinary.status, path).to.equal(200);
+        expect(fromBinary.headers, path).to.deep.equal(fromCheckout.headers);
+        expect(fromBinary.body.equals(fromCheckout.body), `${path}: the same bytes as web/dist`).to.equal(true);
+      }
+    } finally {
+      await checkout.close();
+    }
 
     const json = { 'content-type': 'application/json' };
     const signup = await request(base, '/signup', { method: 'POST', headers: json, body: JSON.stringify({ username: USERNAME, password: PASSWORD }) });

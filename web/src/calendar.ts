@@ -1,6 +1,6 @@
 import type { CalendarEvent } from 'tessera/client';
 import type { Screen } from './context';
-import { describe, field, h, value } from './dom';
+import { describe, field, h, latest, value } from './dom';
 
 const DAY = 24 * 3_600_000;
 
@@ -10,9 +10,10 @@ const time = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour
 /** The coming week's events by day, and a form to add one. */
 export const calendar: Screen = async ({ client, notify }, main) => {
   const list = h('div', { class: 'days' });
-  async function render() {
+  const render = latest(() => {
     const now = Date.now();
-    const events = await client.calendar.list({ time_min: new Date(now).toISOString(), time_max: new Date(now + 7 * DAY).toISOString(), limit: 200 });
+    return client.calendar.list({ time_min: new Date(now).toISOString(), time_max: new Date(now + 7 * DAY).toISOString(), limit: 200 });
+  }, (events) => {
     const byDay = new Map<string, CalendarEvent[]>();
     for (const event of events) byDay.set(day(event.start_time), [...(byDay.get(day(event.start_time)) ?? []), event]);
     list.replaceChildren(
@@ -23,7 +24,7 @@ export const calendar: Screen = async ({ client, notify }, main) => {
       ),
     );
     if (!events.length) list.append(h('p', { class: 'muted' }, 'Nothing in the coming week.'));
-  }
+  });
 
   const form = h(
     'form',

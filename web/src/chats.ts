@@ -1,11 +1,10 @@
 import { conversationName, loadConversations, type Screen } from './context';
-import { describe, field, h, value, when } from './dom';
+import { describe, field, h, latest, value, when } from './dom';
 
 /** The conversation list, newest first, and a form to start one. */
 export const chats: Screen = async (context, main) => {
   const list = h('ul', { class: 'list', 'aria-label': 'Conversations' });
-  const render = async () => {
-    const conversations = await loadConversations(context);
+  const render = latest(() => loadConversations(context), (conversations) => {
     list.replaceChildren(
       ...conversations.map((conversation) =>
         h(
@@ -18,7 +17,7 @@ export const chats: Screen = async (context, main) => {
       ),
     );
     if (!conversations.length) list.append(h('li', { class: 'muted' }, 'No conversations yet.'));
-  };
+  });
   const form = h(
     'form',
     { class: 'card', 'aria-label': 'New conversation' },

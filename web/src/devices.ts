@@ -1,6 +1,6 @@
 import type { Session } from 'tessera/client';
 import type { Screen } from './context';
-import { describe, h, when } from './dom';
+import { describe, h, latest, when } from './dom';
 import { twoFactorSection } from './two-factor';
 
 /** "Chrome on Linux"-ish from a user agent; the raw string is in the title. */
@@ -30,9 +30,7 @@ export const devices: Screen = async ({ client, notify }, main) => {
         }),
       }, 'Revoke'),
     );
-  async function render() {
-    list.replaceChildren(...(await client.sessions.list()).map(row));
-  }
+  const render = latest(() => client.sessions.list(), (sessions) => list.replaceChildren(...sessions.map(row)));
 
   main.replaceChildren(
     h('h1', {}, 'Your devices'),

@@ -42,3 +42,16 @@ export function when(iso: string): string {
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : 'Something went wrong.';
 }
+
+/**
+ * A screen's "load, then show": loads can finish out of order (the first load
+ * racing a reload after an edit), and an older one must never overwrite a newer.
+ */
+export function latest<T>(load: () => Promise<T>, show: (loaded: T) => void): () => Promise<void> {
+  let generation = 0;
+  return async () => {
+    const mine = ++generation;
+    const loaded = await load();
+    if (mine === generation) show(loaded);
+  };
+}

@@ -1,6 +1,6 @@
 import type { Task } from 'tessera/client';
 import type { Screen } from './context';
-import { describe, field, h, value } from './dom';
+import { describe, field, h, latest, value } from './dom';
 
 /** Tasks: add, complete (checkbox) and delete. */
 export const tasks: Screen = async ({ client, notify }, main) => {
@@ -17,11 +17,13 @@ export const tasks: Screen = async ({ client, notify }, main) => {
       h('button', { type: 'button', class: 'icon', 'aria-label': `Delete ${task.title}`, onclick: () => void act(() => client.tasks.delete(task.id)) }, '✕'),
     );
   };
-  async function render() {
-    const all = await client.tasks.list({ limit: 200 });
-    list.replaceChildren(...all.map(row));
-    if (!all.length) list.append(h('li', { class: 'muted' }, 'Nothing to do.'));
-  }
+  const render = latest(
+    () => client.tasks.list({ limit: 200 }),
+    (all) => {
+      list.replaceChildren(...all.map(row));
+      if (!all.length) list.append(h('li', { class: 'muted' }, 'Nothing to do.'));
+    },
+  );
 
   const form = h('form', { class: 'compose', 'aria-label': 'Add a task' }, field('New task', { name: 'title', required: true, maxlength: 200 }), h('button', { type: 'submit' }, 'Add'));
   form.addEventListener('submit', (event) => {

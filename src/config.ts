@@ -68,6 +68,7 @@ const environmentSchema = z
     ACCOUNT_CODE_TTL: seconds(600), // 10 min: e-mailed verification and reset codes
     RATE_LIMIT_ACCOUNT_CODES_PER_HOUR: z.coerce.number().int().positive().default(30), // per IP, over verify, resend, forgot and reset
     TWO_FACTOR_KEY: optional.refine((key) => key === undefined || key.length >= 32, 'must be at least 32 characters'),
+    ACCOUNT_CODE_KEY: optional.refine((key) => key === undefined || key.length >= 32, 'must be at least 32 characters'),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_ALG === 'HS256' && Buffer.byteLength(env.JWT_SECRET ?? '') < 32) {
@@ -143,6 +144,8 @@ export interface Config {
   readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
   /** Encrypts TOTP secrets at rest when set. */
   readonly twoFactorKey: string | undefined;
+  /** Keys the HMAC under which e-mailed codes are stored; unset, a random key kept in the database. */
+  readonly accountCodeKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -217,5 +220,6 @@ export function loadConfig(env: Environment = process.env): Config {
     accountCodeTtl: e.ACCOUNT_CODE_TTL,
     mail: Object.freeze({ smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `tessera <no-reply@${new URL(issuer).hostname}>` }),
     twoFactorKey: e.TWO_FACTOR_KEY,
+    accountCodeKey: e.ACCOUNT_CODE_KEY,
   });
 }

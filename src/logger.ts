@@ -17,6 +17,18 @@ const REDACTED_PATHS = [
   '*.access_token',
   'token',
   '*.token',
+  'ticket',
+  '*.ticket',
+  'mfa_token',
+  '*.mfa_token',
+  'otp',
+  '*.otp',
+  'secret',
+  '*.secret',
+  'otpauth_uri',
+  '*.otpauth_uri',
+  'recovery_codes',
+  '*.recovery_codes',
   'headers.authorization',
   'headers.cookie',
   'req.headers.authorization',
@@ -24,7 +36,9 @@ const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-const SECRET_QUERY_PARAMETERS = /([?&](?:token|ticket|access_token|refresh_token|code)=)[^&#]*/gi;
+// Any parameter that carries a credential, whether or not the endpoint reads it from the query: a client may put it there.
+const SECRET_QUERY_PARAMETERS =
+  /([?&](?:token|ticket|access_token|refresh_token|code|password|current_password|new_password|client_secret|mfa_token|otp|secret)=)[^&#]*/gi;
 
 /** Replaces the values of secret-bearing query parameters (`?token=…`) in a URL or path. */
 export function redactUrl(url: string): string {

@@ -1,3 +1,4 @@
+import type { AccountCodeKey } from './accounts/account-code-key';
 import type { AccessTokens } from './auth/access-tokens';
 import type { KeyRing } from './auth/key-ring';
 import type { RevokedSessions } from './auth/revoked-sessions';
@@ -42,6 +43,8 @@ export interface Services {
   readonly messages: MessageStore;
   readonly webhook: MessageWebhook | undefined;
   readonly mailer: Mailer;
+  /** The keyed hash of e-mailed codes (one key for every tenant; the tenant is hashed in). */
+  readonly accountCodeKey: AccountCodeKey;
   /** Epoch milliseconds now, for the expiry of e-mailed codes and mfa tokens and for TOTP steps (tests move it). */
   readonly clock: () => number;
 }

@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { AccountCodeKey } from './accounts/account-code-key';
 import { Sessions } from './accounts/sessions';
 import { Users } from './accounts/users';
 import { createApp } from './app';
 import { createHttpServer } from './server';
 import { Gateway } from './gateway/gateway';
-import { tokenRetentionMs } from './auth/access-tokens';
+import { KEY_RELOAD_MS, tokenRetentionMs } from './auth/access-tokens';
 import { RevokedSessions } from './auth/revoked-sessions';
 import { createLocalBus } from './bus/bus';
 import { createRedisBus } from './bus/redis-bus';
@@ -33,7 +34,6 @@ import { servicesForTenant } from './tenants/tenant-services';
 
 const REVOCATION_POLL_MS = 500; // picks up revocations by other processes on the same database well within SPEC §3.3's 1 s, even without Redis
 const REVOCATION_POLL_OVERLAP_MS = 1_000; // finds a revocation whose commit came after the time it is stamped with
-const KEY_RELOAD_MS = 60_000; // picks up `keys rotate` run elsewhere
 const TENANT_POLL_MS = 1_000; // picks up tenant changes made elsewhere (`tenant remove`) even without Redis
 const SESSION_PRUNE_MS = 3_600_000; // 1 h
 const ENDED_SESSION_RETENTION_MS = 7 * 24 * 3_600_000; // ended sessions stay visible to operators for a week
@@ -96,6 +96,7 @@ export async function createServices(config: Config, options: TesseraOptions = {
       messages: new MessageStore(db, bus, webhook, (role) => metrics.messagesStored.inc({ role })),
       webhook,
       mailer: createMailer(config, logger),
+      accountCodeKey: new AccountCodeKey(db, config.accountCodeKey),
       clock: options.clock ?? Date.now,
     }, tenant);
   } catch (error) {

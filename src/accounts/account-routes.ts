@@ -33,6 +33,8 @@ export interface AccountLimits {
   readonly signup: RequestHandler;
   /** The endpoints that check or mail e-mailed codes (SPEC §8). */
   readonly accountCodes: RequestHandler;
+  /** The endpoints that change two-factor sign-in (SPEC §8). */
+  readonly twoFactor: RequestHandler;
 }
 
 /** SPEC §4: signup, `/me`, password change, sessions and logout; and SPEC §8: verification, reset and two-factor. */
@@ -153,5 +155,5 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
 
   verificationRoutes(api, router, services, limits.accountCodes);
   passwordResetRoutes(api, router, services, limits.accountCodes);
-  twoFactorRoutes(api, router, services);
+  twoFactorRoutes(api, router, services, limits.twoFactor);
 }

@@ -1,8 +1,10 @@
 import type { UserRow } from '../db/queries/users';
+import type { CodePurpose } from '../mail/messages';
 import type { Services } from '../services';
 import { AccountCodes, type AccountCodeServices } from './verification-codes';
 
-const PURPOSE = 'reset_password';
+/** The purpose of reset codes; a new password, however set, ends the live one. */
+export const RESET_PURPOSE: CodePurpose = 'reset_password';
 
 /** Who forgot their password: a username, or an address (every account with it gets a code). */
 export type ResetIdentifier = { readonly username: string } | { readonly email: string };
@@ -20,14 +22,14 @@ export class PasswordReset {
     const { users, tenantId } = this.services;
     const found: Array<UserRow | undefined> =
       'username' in identifier ? [await users.queries.findByUsername(tenantId, identifier.username)] : await users.queries.listByEmail(tenantId, identifier.email);
-    for (const user of found) if (user && !user.disabled) await this.codes.send(user, PURPOSE);
+    for (const user of found) if (user && !user.disabled) await this.codes.send(user, RESET_PURPOSE);
   }
 
   /** Sets the new password when the code is right, and revokes every session (their sockets close with 4003). */
   async reset(username: string, code: string, newPassword: string): Promise<void> {
     const { users, tenantId } = this.services;
     const user = await users.queries.findByUsername(tenantId, username);
-    const verified = await this.codes.redeem(user?.disabled ? undefined : user, PURPOSE, code);
+    const verified = await this.codes.redeem(user?.disabled ? undefined : user, RESET_PURPOSE, code);
     await users.setPassword(verified, newPassword);
   }
 }

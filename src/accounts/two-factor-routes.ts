@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { Api } from '../http/api';
 import { errorResponses } from '../http/openapi-responses';
@@ -17,7 +17,7 @@ const TAG = 'Two-factor';
 const userToken = { user: true } as const;
 
 /** SPEC §8: TOTP two-factor sign-in for the caller's account. */
-export function twoFactorRoutes(api: Api, router: Router, services: Services): void {
+export function twoFactorRoutes(api: Api, router: Router, services: Services, changesLimit: RequestHandler): void {
   const twoFactor = new TwoFactor(services);
 
   api.route(
@@ -36,7 +36,8 @@ export function twoFactorRoutes(api: Api, router: Router, services: Services): v
     router,
     {
       method: 'post', path: '/me/2fa', tag: TAG, summary: 'Start two-factor enrolment: a new TOTP secret and recovery codes, off until confirmed', auth: userToken,
-      responses: { 201: { description: 'The secret and recovery codes, this once (Cache-Control: no-store)', schema: enrolmentJson }, ...errorResponses('auth', 'conflict') },
+      before: [changesLimit],
+      responses: { 201: { description: 'The secret and recovery codes, this once (Cache-Control: no-store)', schema: enrolmentJson }, ...errorResponses('auth', 'conflict', 'rateLimited') },
     },
     async ({ principal }, _req, res) => {
       const enrolment = await twoFactor.enrol(principal.subject, principal.username ?? principal.subject);
@@ -48,7 +49,8 @@ export function twoFactorRoutes(api: Api, router: Router, services: Services): v
     router,
     {
       method: 'post', path: '/me/2fa/confirm', tag: TAG, summary: 'Turn two-factor sign-in on with a first code from the authenticator', auth: userToken, body: otpBody,
-      responses: { 204: { description: 'On: the password grant now answers mfa_required' }, ...errorResponses('auth', 'conflict', 'invalidCode') },
+      before: [changesLimit],
+      responses: { 204: { description: 'On: the password grant now answers mfa_required' }, ...errorResponses('auth', 'conflict', 'invalidCode', 'rateLimited') },
     },
     async ({ principal, body }, _req, res) => {
       await twoFactor.confirm(principal.subject, body.otp);
@@ -60,6 +62,7 @@ export function twoFactorRoutes(api: Api, router: Router, services: Services): v
     router,
     {
       method: 'delete', path: '/me/2fa', tag: TAG, summary: 'Turn two-factor sign-in off; needs a current TOTP code or a recovery code', auth: userToken, body: otpBody,
+      before: [changesLimit],
       responses: { 204: { description: 'Off' }, ...errorResponses('auth', 'notFound', 'rateLimited', 'invalidCode') },
     },
     async ({ principal, body }, _req, res) => {

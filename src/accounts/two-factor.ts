@@ -3,7 +3,6 @@ import { createRecoveryCodeQueries } from '../db/queries/recovery-codes';
 import { createTwoFactorQueries, type TwoFactorRow } from '../db/queries/two-factor';
 import { conflict, invalidCode, notFound, rateLimited } from '../errors';
 import type { Services } from '../services';
-import { issuerOf } from '../tenants/tenant';
 import { openSecret, sealSecret } from './two-factor-secret';
 import { base32Decode, base32Encode, matchingStep, otpauthUri } from './two-factor-totp';
 import { hashSecret } from './verification-codes';
@@ -73,7 +72,8 @@ export class TwoFactor {
     if (!stored) throw conflict('Two-factor sign-in is already on; turn it off first.');
     const recoveryCodes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
     await this.recovery.replace(userId, recoveryCodes.map((code) => hashSecret(userId, normalise(code))));
-    return { secret, otpauthUri: otpauthUri(issuerOf(config.issuer, tenantId).replace(/^https?:\/\//, ''), username, secret), recoveryCodes };
+    // config.issuer is this tenant's own (`<ISSUER>/t/<id>` outside the built-in tenant).
+    return { secret, otpauthUri: otpauthUri(config.issuer.replace(/^https?:\/\//, ''), username, secret), recoveryCodes };
   }
 
   /** Turns a pending enrolment on with a first code from the authenticator; `invalid_code` for a wrong one. */
@@ -83,7 +83,7 @@ export class TwoFactor {
     const now = this.services.clock();
     const step = matchingStep(this.secretOf(row), normalise(otp), now);
     if (step === undefined) throw invalidCode();
-    if (!(await this.enrolments.confirm(this.key(userId), step, now))) throw conflict('The enrolment changed meanwhile; start again.');
+    if (!(await this.enrolments.confirm(this.key(userId), row.secret, step, now))) throw conflict('The enrolment changed meanwhile; start again.');
   }
 
   /**
@@ -92,14 +92,13 @@ export class TwoFactor {
    */
   async verify(userId: string, otp: string): Promise<boolean> {
     const key = this.key(userId);
+    const now = this.services.clock();
+    const counted = await this.enrolments.spendAttempt(key, FAILURE_LIMIT, now, now - FAILURE_WINDOW_MS);
     const row = await this.enrolments.find(key);
     if (row?.confirmed_at == null) return false;
-    const now = this.services.clock();
-    const windowStart = now - FAILURE_WINDOW_MS;
-    if (row.failures >= FAILURE_LIMIT && row.failures_since > windowStart) throw rateLimited((row.failures_since + FAILURE_WINDOW_MS - now) / 1000);
+    if (!counted) throw rateLimited((row.failures_since + FAILURE_WINDOW_MS - now) / 1000);
     const accepted = await this.accepts(row, normalise(otp), now);
-    if (!accepted) await this.enrolments.recordFailure(key, now, windowStart);
-    else if (row.failures > 0) await this.enrolments.clearFailures(key);
+    if (accepted) await this.enrolments.clearFailures(key);
     return accepted;
   }
 

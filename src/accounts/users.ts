@@ -3,8 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { conflict } from '../errors';
 import { isUniqueViolation } from '../db/errors';
+import { createAccountCodeQueries } from '../db/queries/account-codes';
+import { createMfaTokenQueries } from '../db/queries/mfa-tokens';
 import { createUserQueries, type UserRow } from '../db/queries/users';
 import type { Reads } from '../db/reads';
+import { RESET_PURPOSE } from './password-reset';
 import { hashPassword, needsRehash, verifyPassword } from './passwords';
 import type { Sessions } from './sessions';
 
@@ -36,6 +39,8 @@ export const publicUser = (user: UserRow) => ({
 /** Accounts: creation, credential checks, password and status changes. */
 export class Users {
   readonly queries: ReturnType<typeof createUserQueries>;
+  private readonly mfaTokens: ReturnType<typeof createMfaTokenQueries>;
+  private readonly codes: ReturnType<typeof createAccountCodeQueries>;
   private dummyHash: Promise<string> | undefined;
 
   constructor(
@@ -45,6 +50,8 @@ export class Users {
     reads?: Reads,
   ) {
     this.queries = createUserQueries(db, reads);
+    this.mfaTokens = createMfaTokenQueries(db);
+    this.codes = createAccountCodeQueries(db);
   }
 
   /** Creates a user; a taken name (in any letter case) is a 409. */
@@ -87,9 +94,15 @@ export class Users {
     return verifyPassword(password, user.password_hash);
   }
 
-  /** Sets a new password and ends every session but `keepSessionId`. */
+  /**
+   * Sets a new password and ends what the old one let anyone start: every session but
+   * `keepSessionId` (their sockets close), sign-ins waiting for a second factor (their
+   * mfa_tokens), and a mailed reset code.
+   */
   async setPassword(user: UserRow, password: string, keepSessionId?: string): Promise<void> {
     await this.queries.update(user.tenant_id, user.id, { password_hash: await hashPassword(password, this.hashCost) });
+    await this.mfaTokens.removeForUser(user.id);
+    await this.codes.discard({ tenant_id: user.tenant_id, user_id: user.id, purpose: RESET_PURPOSE });
     await this.sessions.revoke({ userId: user.id, exceptId: keepSessionId }, 'password_changed');
   }
 

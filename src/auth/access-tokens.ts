@@ -64,8 +64,18 @@ function decodeHeader(token: string): { alg?: unknown; kid?: unknown; typ?: unkn
   }
 }
 
-/** How long a token can matter after it was issued, in ms (its lifetime plus leeway): revocations and retired keys are kept that long. */
+/** How long a token can matter after it was issued, in ms (its lifetime plus leeway): revocations are kept that long. */
 export const tokenRetentionMs = (ttlSeconds: number): number => ttlSeconds * 1000 + TOKEN_LEEWAY_MS;
+
+/** How often every process reloads its signing keys, picking up `keys rotate` run elsewhere. */
+export const KEY_RELOAD_MS = 60_000;
+
+/**
+ * How long a retired key stays published and verifies tokens: a process that
+ * missed the rotation (no bus event, or Redis away) signs with the old key
+ * until its next reload, and each token it signs then lives a whole lifetime.
+ */
+export const retiredKeyLifetimeMs = (ttlSeconds: number): number => KEY_RELOAD_MS + tokenRetentionMs(ttlSeconds);
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isEpochSeconds = (value: unknown): value is number =>

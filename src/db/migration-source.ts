@@ -3,6 +3,7 @@ import * as initial from '../../db/migrations/20261123_001_initial';
 import * as resources from '../../db/migrations/20261123_002_resources';
 import * as tenants from '../../db/migrations/20261123_003_tenants';
 import * as accountSecurity from '../../db/migrations/20261123_004_account_security';
+import * as accountCodeLimits from '../../db/migrations/20261123_005_account_code_limits';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -15,6 +16,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261123_002_resources', resources],
   ['20261123_003_tenants', tenants],
   ['20261123_004_account_security', accountSecurity],
+  ['20261123_005_account_code_limits', accountCodeLimits],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -25,6 +25,8 @@ function trustFunction(trustProxy: boolean | number | string): (address: string,
   return proxyAddr.compile(trustProxy.split(',').map((value) => value.trim()));
 }
 
+const rawPath = (url = '/'): string => url.slice(0, url.search(/[?#]|$/));
+
 /**
  * The WebSocket gateway at `/ws/:username` (and `/t/<tenant>/ws/:username`)
  * on the same server and port as the REST API. Every decision is made in
@@ -109,7 +111,9 @@ export class Gateway {
     let accessTokens: AccessTokens;
     try {
       const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-      const target = this.tenants.target(req.headers.host, url.pathname);
+      // The path as sent, as REST routes see it: URL's pathname resolves "..", and "/t/acme/../../ws/x"
+      // would reach another tenant than the one its prefix names (and a proxy's rules for it) say.
+      const target = this.tenants.target(req.headers.host, rawPath(req.url));
       const tenant = target && (await this.tenants.get(target.tenantId));
       if (!target || !tenant) throw notFound('tenant');
       accessTokens = tenant.accessTokens;

@@ -3,6 +3,7 @@ import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import { rateLimited } from '../errors';
+import { MFA_GRANT_TYPE } from '../oauth/grant';
 
 const MINUTE = 60_000;
 
@@ -22,10 +23,12 @@ interface Limit {
 }
 
 const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+const grantType = (req: Request) => (req.body as { grant_type?: unknown } | undefined)?.grant_type;
 
 /**
  * The SPEC §7 limits: `/token` per IP, failed password grants per username+IP, `/signup` per IP;
- * and SPEC §8's e-mailed code endpoints (verify, resend, forgot, reset) together per IP.
+ * and SPEC §8's: failed mfa grants per IP, the e-mailed code endpoints (verify, resend, forgot,
+ * reset) together per IP, and the two-factor changes (enrol, confirm, disable) together per IP.
  */
 export function createRateLimits(config: Config, metrics: Metrics, storeFor: RateLimitStoreFactory = () => undefined) {
   const limiter = ({ name, windowMs, limit, key = clientIp, skip, failuresOnly = false, succeeded }: Limit): RequestHandler => {
@@ -58,13 +61,22 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       failuresOnly: true,
       // A right password answered mfa_required is no failed login (src/oauth/token-endpoint.ts sets the flag).
       succeeded: (_req, res) => res.statusCode < 400 || res.locals.credentialsAccepted === true,
-      skip: (req) => (req.body as { grant_type?: unknown } | undefined)?.grant_type !== 'password',
+      skip: (req) => grantType(req) !== 'password',
       key: (req) => {
         const username = (req.body as { username?: unknown } | undefined)?.username;
         return `${clientIp(req)}:${typeof username === 'string' ? username.toLowerCase() : ''}`;
       },
     }),
+    // Wrong one-time passwords from one IP, whichever accounts they are for (each account also counts its own).
+    failedMfa: limiter({
+      name: 'mfa',
+      windowMs: 15 * MINUTE,
+      limit: config.rateLimits.loginFailures,
+      failuresOnly: true,
+      skip: (req) => grantType(req) !== MFA_GRANT_TYPE,
+    }),
     signup: limiter({ name: 'signup', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
     accountCodes: limiter({ name: 'account_codes', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
+    twoFactor: limiter({ name: 'two_factor', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
   };
 }

@@ -12,6 +12,7 @@ import { tokenEndpoint } from './token-endpoint';
 export interface OAuthLimits {
   readonly token: RequestHandler;
   readonly failedLogins: RequestHandler;
+  readonly failedMfa: RequestHandler;
 }
 
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'application/json'] as const;
@@ -55,7 +56,7 @@ export function oauthRoutes(api: Api, router: Router, services: Services, limits
     router,
     {
       ...oauthEndpoint, path: '/token', summary: 'RFC 6749 token endpoint: password, refresh_token, client_credentials, and the mfa grant after mfa_required',
-      documentedBody: tokenRequest, before: [limits.token, limits.failedLogins],
+      documentedBody: tokenRequest, before: [limits.token, limits.failedLogins, limits.failedMfa],
       responses: {
         200: { description: 'Tokens (Cache-Control: no-store)', schema: tokenResponse, headers: ['Set-Cookie'] },
         ...oauthErrors,

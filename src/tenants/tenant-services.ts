@@ -1,11 +1,23 @@
-import { AccessTokens, tokenRetentionMs } from '../auth/access-tokens';
+import { createHmac } from 'node:crypto';
+import { AccessTokens, retiredKeyLifetimeMs } from '../auth/access-tokens';
 import { KeyRing } from '../auth/key-ring';
 import type { TenantRow } from '../db/queries/tenants';
 import type { Services } from '../services';
-import { issuerOf, TenantSettings } from './tenant';
+import { BUILT_IN_TENANT, issuerOf, TenantSettings } from './tenant';
 
 /** What every tenant of a process shares: the database, bus, logger, metrics and the tenant-neutral services. */
 export type SharedServices = Omit<Services, 'tenantId' | 'tenant' | 'keys' | 'accessTokens'>;
+
+/**
+ * A tenant's HS256 key: JWT_SECRET for the built-in tenant, and for every other one a key derived
+ * from it, the tenant's id and when the tenant was added. So a token is signed for one tenant only
+ * (not only told apart by `iss`), and a tenant removed and added again under its id does not
+ * accept the tokens of the one removed, which would name users that no longer exist (RFC 8725 §3.12).
+ */
+function tenantSecret(jwtSecret: string | undefined, tenant: TenantRow): string | undefined {
+  if (jwtSecret === undefined || tenant.id === BUILT_IN_TENANT) return jwtSecret;
+  return createHmac('sha256', jwtSecret).update(`tessera tenant key\0${tenant.id}\0${tenant.created_at}`).digest('base64url');
+}
 
 /**
  * The services of one tenant: the shared ones, with the tenant's own issuer
@@ -20,8 +32,8 @@ export async function servicesForTenant(shared: SharedServices, tenant: TenantRo
   const keys = new KeyRing(db, {
     tenantId: tenant.id,
     alg: config.jwtAlg,
-    secret: config.jwtSecret,
-    retiredKeyLifetimeMs: tokenRetentionMs(config.accessTokenTtl),
+    secret: tenantSecret(config.jwtSecret, tenant),
+    retiredKeyLifetimeMs: retiredKeyLifetimeMs(config.accessTokenTtl),
   });
   await keys.load();
   return {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash, createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { base32Decode, totp } from '../../src/accounts/two-factor-totp';
@@ -112,6 +113,12 @@ export const emailOf = (username: string): string => `${username}@example.test`;
 
 /** A six-digit code that is not `code`. */
 export const wrongCode = (code: string): string => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+
+/** SHA-256 of the parts joined with NUL, as hex: the unkeyed hash a leaked row must not match. */
+export const sha256Hex = (...parts: string[]): string => createHash('sha256').update(parts.join('\0')).digest('hex');
+
+/** HMAC-SHA-256 of the parts joined with NUL under `key`, as hex: how tessera stores an e-mailed code. */
+export const hmacHex = (key: string, ...parts: string[]): string => createHmac('sha256', key).update(parts.join('\0')).digest('hex');
 
 /** A clock the test moves: real time plus an offset, or frozen at an instant. */
 export class TestClock {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { expectError } from '../support/expectations';
 import { startServer, type TestServer } from '../support/server';
-import { login, PASSWORD } from '../support/users';
+import { bearer, login, PASSWORD } from '../support/users';
 import { addTenant, asTenant } from '../tenants/support';
 import { codeIn, emailOf, enableTwoFactor, Mailbox, mfaGrant, mfaToken, otpAt, TestClock } from './account-security-support';
 
@@ -41,6 +41,26 @@ describe('verification codes and mfa tokens stay in their tenant (SPEC §8)', ()
     await login(acme, 'alice');
     expectError(await server.request.post('/token').type('form').send({ grant_type: 'password', username: 'alice', password: PASSWORD }), 400, 'invalid_grant');
     expect((await server.request.post('/signup/verify').send({ username: 'alice', code: rootCode })).status).to.equal(204);
+  });
+
+  it("refuses a reset code of one tenant in another, for a namesake with the same address", async () => {
+    await signedUp(acme, 'carl', emailOf('carl'));
+    await signedUp(server, 'carl', emailOf('carl'));
+    clock.advance(60_000);
+    expect((await acme.request.post('/password/forgot').send({ username: 'carl' })).status).to.equal(202);
+    const code = codeIn(await mailbox.next(emailOf('carl')));
+    const reset = (at: TestServer) => at.request.post('/password/reset').send({ username: 'carl', code, new_password: 'a brand new secret' });
+    expectError(await reset(server), 400, 'invalid_code');
+    expect((await reset(acme)).status).to.equal(204);
+  });
+
+  it("labels the authenticator entry with the tenant's issuer", async () => {
+    const code = await signedUp(acme, 'dina', emailOf('dina.acme'));
+    expect((await acme.request.post('/signup/verify').send({ username: 'dina', code })).status).to.equal(204);
+    const enrol = await acme.request.post('/me/2fa').set(bearer((await login(acme, 'dina')).access_token));
+    const uri = new URL(enrol.body.otpauth_uri as string);
+    expect(decodeURIComponent(uri.pathname)).to.equal('/localhost:0/t/acme:dina');
+    expect(uri.searchParams.get('issuer')).to.equal('localhost:0/t/acme');
   });
 
   it("refuses an mfa_token of one tenant at another tenant's token endpoint", async () => {

@@ -1,11 +1,14 @@
 import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config';
 import { detailFields, expectError } from '../support/expectations';
 import { onEachDatabase, startServer, type TestServer } from '../support/server';
 import { bearer, login, PASSWORD } from '../support/users';
-import { codeIn, emailOf, Mailbox, TestClock, wrongCode } from './account-security-support';
+import { codeIn, emailOf, hmacHex, Mailbox, sha256Hex, TestClock, wrongCode } from './account-security-support';
 
 const CODE_TTL_MS = 600_000; // SPEC §8: 10 min
 const RESEND_INTERVAL_MS = 60_000;
+const DAY_MS = 24 * 3_600_000; // the window of an account's wrong tries
+const ACCOUNT_CODE_KEY = 'an account code key of thirty-two characters or more';
 
 /** Signs up with `email` (none when null). */
 const signup = (server: TestServer, username: string, email: string | null = emailOf(username)) =>
@@ -68,14 +71,21 @@ onEachDatabase('e-mail verification (SPEC §8)', (database) => {
     expect(res.body.error_description).to.not.match(/verification/);
   });
 
-  it('stores the code only as a hash', async () => {
+  it('stores the code only under an HMAC keyed with a key kept apart from the row: no plain hash of the code, and a used code leaves no hash', async () => {
     const code = await signedUp('dave');
-    const rows = await server.tessera.services.db('account_codes').select('*');
-    expect(rows.length).to.be.greaterThan(0);
-    for (const row of rows as Array<Record<string, unknown>>) {
-      expect(row.code_hash).to.match(/^[0-9a-f]{64}$/);
-      expect(JSON.stringify(row)).to.not.include(code);
+    const { db, tenantId } = server.tessera.services;
+    const dave = (await db('users').where({ username: 'dave' }).first()) as { id: string };
+    const row = (await db('account_codes').where({ user_id: dave.id }).first()) as { code_hash: string };
+    expect(JSON.stringify(row)).to.not.include(code);
+    // What a leaked row must not let anyone check a guess against: any plain SHA-256 of the code with what the row holds.
+    for (const parts of [[code], [dave.id, 'verify_email', code], [tenantId, dave.id, 'verify_email', code]]) {
+      expect(row.code_hash).to.not.equal(sha256Hex(...parts));
     }
+    const { value: key } = (await db('server_secrets').where({ name: 'account_code_key' }).first()) as { value: string };
+    expect(row.code_hash).to.equal(hmacHex(key, tenantId, dave.id, 'verify_email', code));
+
+    expect((await verify(server, 'dave', code)).status).to.equal(204);
+    expect(((await db('account_codes').where({ user_id: dave.id }).first()) as { code_hash: string }).code_hash).to.equal('');
   });
 
   it('accepts a code once', async () => {
@@ -103,6 +113,29 @@ onEachDatabase('e-mail verification (SPEC §8)', (database) => {
     expect((await server.request.post('/signup/resend').send({ username: 'grace' })).status).to.equal(202);
     const fresh = codeIn(await mailbox.next(emailOf('grace')));
     expect((await verify(server, 'grace', fresh)).status).to.equal(204);
+  });
+
+  /** A minute on, asks for a new code for `username` and returns it. */
+  async function resent(username: string): Promise<string> {
+    clock.advance(RESEND_INTERVAL_MS);
+    expect((await server.request.post('/signup/resend').send({ username })).status).to.equal(202);
+    return codeIn(await mailbox.next(emailOf(username)));
+  }
+
+  it('refuses every code once the account has had 10 wrong tries in a day, the right one too, and takes codes again a day later', async () => {
+    let code = await signedUp('kim');
+    for (let round = 0; round < 2; round += 1) {
+      for (let attempt = 0; attempt < 5; attempt += 1) expectError(await verify(server, 'kim', wrongCode(code)), 400, 'invalid_code');
+      code = await resent('kim');
+    }
+    const refused = await verify(server, 'kim', code);
+    expectError(refused, 400, 'invalid_code');
+    expect(refused.body).to.deep.equal((await verify(server, 'nobody', code)).body);
+    expectError(await passwordGrant(server, 'kim'), 400, 'invalid_grant');
+
+    clock.advance(DAY_MS);
+    expect((await verify(server, 'kim', await resent('kim'))).status).to.equal(204);
+    await login(server, 'kim');
   });
 
   it('sends at most one code a minute: a resend within the minute leaves the mailed code working', async () => {
@@ -140,6 +173,34 @@ onEachDatabase('e-mail verification (SPEC §8)', (database) => {
     const code = await signedUp('niaj');
     for (let attempt = 0; attempt < 6; attempt += 1) expect(detailFields(await verify(server, 'niaj', 'abc'))).to.deep.equal(['code']);
     expect((await verify(server, 'niaj', ` ${code} `)).status).to.equal(204);
+  });
+});
+
+describe('e-mail verification with ACCOUNT_CODE_KEY', () => {
+  let mailbox: Mailbox;
+  let server: TestServer;
+  before(async () => {
+    mailbox = await Mailbox.start();
+    server = await startServer({ REQUIRE_EMAIL_VERIFICATION: 'true', SMTP_URL: mailbox.url, ACCOUNT_CODE_KEY, RATE_LIMITS: 'off' });
+  });
+  after(async () => {
+    await server.close();
+    await mailbox.close();
+  });
+
+  it('keys the hash of the code with ACCOUNT_CODE_KEY, and keeps no key in the database', async () => {
+    expect((await signup(server, 'lena')).status).to.equal(201);
+    const code = codeIn(await mailbox.next(emailOf('lena')));
+    const { db, tenantId } = server.tessera.services;
+    const lena = (await db('users').where({ username: 'lena' }).first()) as { id: string };
+    const row = (await db('account_codes').where({ user_id: lena.id }).first()) as { code_hash: string };
+    expect(row.code_hash).to.equal(hmacHex(ACCOUNT_CODE_KEY, tenantId, lena.id, 'verify_email', code));
+    expect(await db('server_secrets').select('*')).to.deep.equal([]);
+    expect((await verify(server, 'lena', code)).status).to.equal(204);
+  });
+
+  it('refuses a key shorter than 32 characters at start-up, naming ACCOUNT_CODE_KEY', () => {
+    expect(() => loadConfig({ ACCOUNT_CODE_KEY: 'too short' })).to.throw(ConfigError, /^invalid configuration: ACCOUNT_CODE_KEY: /);
   });
 });
 

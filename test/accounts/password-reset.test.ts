@@ -1,14 +1,15 @@
 import { expect } from 'chai';
-import { closeAll, connectAs, type TestSocket } from '../gateway/support';
+import { closeAll, connectAs, expectRefused, type TestSocket } from '../gateway/support';
 import { expectError, expectInvalidToken } from '../support/expectations';
 import { onEachDatabase, startServer, type TestServer } from '../support/server';
 import { bearer, login, PASSWORD, refresh } from '../support/users';
-import { codeIn, emailOf, Mailbox, TestClock, wrongCode } from './account-security-support';
+import { codeIn, emailOf, enableTwoFactor, Mailbox, mfaGrant, mfaToken, otpAt, TestClock, wrongCode } from './account-security-support';
 
 const NEW_PASSWORD = 'a brand new secret';
 const CODE_TTL_MS = 600_000;
 const REVOKED = 4003;
 const REVOCATION_MS = 1_000; // SPEC §6: a revoked session's sockets close within 1 s
+const STEP_MS = 30_000; // RFC 6238 time step
 
 const forgot = (server: TestServer, body: Record<string, string>) => server.request.post('/password/forgot').send(body);
 const reset = (server: TestServer, username: string, code: string, newPassword = NEW_PASSWORD) =>
@@ -96,6 +97,48 @@ onEachDatabase('password reset (SPEC §8)', (database) => {
     }
     const fresh = await login(server, 'erin', NEW_PASSWORD);
     expect((await server.request.get('/sessions').set(bearer(fresh.access_token))).body).to.have.length(1);
+  });
+
+  it('refuses a socket ticket issued before the reset (401)', async () => {
+    await account('ernie');
+    const tokens = await login(server, 'ernie');
+    const ticket = (await server.request.post('/ws/ticket').set(bearer(tokens.access_token)).expect(201)).body.ticket as string;
+    expect((await reset(server, 'ernie', await mailedCode('ernie'))).status).to.equal(204);
+    await expectRefused(server, `/ws/ernie?ticket=${encodeURIComponent(ticket)}`, 401, 'invalid_token');
+  });
+
+  it('refuses an mfa_token of a sign-in with the old password, even with a right code; the new password starts a new one', async () => {
+    await account('fiona');
+    const { secret } = await enableTwoFactor(server, (await login(server, 'fiona')).access_token, clock);
+    const pending = await mfaToken(server, 'fiona', PASSWORD);
+    expect((await reset(server, 'fiona', await mailedCode('fiona'))).status).to.equal(204);
+    clock.advance(STEP_MS);
+    expectError(await mfaGrant(server, pending, otpAt(secret, clock.now())), 400, 'invalid_grant');
+    expect((await mfaGrant(server, await mfaToken(server, 'fiona', NEW_PASSWORD), otpAt(secret, clock.now()))).status).to.equal(200);
+  });
+
+  it('ends a mailed reset code when the password is changed at /me/password', async () => {
+    await account('gus');
+    const tokens = await login(server, 'gus');
+    const code = await mailedCode('gus');
+    await server.request.post('/me/password').set(bearer(tokens.access_token)).send({ current_password: PASSWORD, new_password: NEW_PASSWORD }).expect(204);
+    expectError(await reset(server, 'gus', code, 'the attacker password'), 400, 'invalid_code');
+    await login(server, 'gus', NEW_PASSWORD);
+  });
+
+  it('mails the address stored with the account, not the spelling it was asked for with', async () => {
+    await account('kate', 'Kate.Smith@Example.test');
+    expect((await forgot(server, { email: 'KATE.SMITH@example.test' })).status).to.equal(202);
+    const mail = await mailbox.next('Kate.Smith@Example.test');
+    expect(mail.to).to.have.length(1);
+    expect(mail.to[0]!.split('@')[0]).to.equal('Kate.Smith');
+  });
+
+  it("puts no link in the mail, and nothing of the request's Host header", async () => {
+    await account('leon');
+    expect((await forgot(server, { username: 'leon' }).set('Host', 'evil.example:8080')).status).to.equal(202);
+    const mail = await mailbox.next(emailOf('leon'));
+    expect(`${mail.from} ${mail.subject} ${mail.text}`).to.not.match(/evil\.example|https?:/);
   });
 
   it('accepts a code once', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { basicAuth, createClient, secretOf as clientSecret } from '../support/oauth';
 import { expectError } from '../support/expectations';
-import { onEachDatabase, startServer, type TestServer } from '../support/server';
+import { onEachDatabase, POSTGRES_URL, postgresReachable, startSecondProcess, startServer, type TestServer } from '../support/server';
 import { bearer, login, PASSWORD, signup } from '../support/users';
 import { base32Encode } from '../../src/accounts/two-factor-totp';
 import { enableTwoFactor, MFA_GRANT, mfaGrant, mfaToken, otpAt, secretOf, TestClock, wrongCode } from './account-security-support';
@@ -172,6 +172,41 @@ onEachDatabase('two-factor sign-in (SPEC §8)', (database) => {
     expect((await mfaGrant(server, await mfaToken(server, 'mallory', PASSWORD), otpAt(secret, clock.now()))).status).to.equal(200);
   });
 
+  it('judges no more wrong codes than the limit when 40 arrive at once: 10 are judged, the other 30 answer 429', async () => {
+    const { secret } = await userWithTwoFactor('uma');
+    const tokens = await Promise.all(Array.from({ length: 8 }, () => mfaToken(server, 'uma', PASSWORD)));
+    const wrong = wrongCode(otpAt(secret, clock.now()));
+    const answers = await Promise.all(tokens.flatMap((token) => Array.from({ length: 5 }, () => mfaGrant(server, token, wrong))));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 400), 'judged').to.have.length(10);
+    expect(statuses.filter((status) => status === 429), 'refused unjudged').to.have.length(30);
+  });
+
+  it('signs in once when two sign-ins send the same code at once (a step is used once)', async () => {
+    const { secret } = await userWithTwoFactor('vera');
+    const [first, second] = await Promise.all([mfaToken(server, 'vera', PASSWORD), mfaToken(server, 'vera', PASSWORD)]);
+    const otp = otpAt(secret, clock.now());
+    const answers = await Promise.all([mfaGrant(server, first, otp), mfaGrant(server, second, otp)]);
+    expect(answers.map((answer) => answer.status).sort()).to.deep.equal([200, 400]);
+  });
+
+  it('takes a recovery code once when two sign-ins send it at once', async () => {
+    const { recoveryCodes, accessToken } = await userWithTwoFactor('wade');
+    const [first, second] = await Promise.all([mfaToken(server, 'wade', PASSWORD), mfaToken(server, 'wade', PASSWORD)]);
+    const answers = await Promise.all([mfaGrant(server, first, recoveryCodes[0]!), mfaGrant(server, second, recoveryCodes[0]!)]);
+    expect(answers.map((answer) => answer.status).sort()).to.deep.equal([200, 400]);
+    expect((await server.request.get('/me/2fa').set(bearer(accessToken))).body.recovery_codes_left).to.equal(9);
+  });
+
+  it('completes an mfa_token once when it is sent twice at once, each time with a good code', async () => {
+    const { secret, recoveryCodes } = await userWithTwoFactor('xena');
+    const token = await mfaToken(server, 'xena', PASSWORD);
+    const answers = await Promise.all([mfaGrant(server, token, otpAt(secret, clock.now())), mfaGrant(server, token, recoveryCodes[0]!)]);
+    expect(answers.map((answer) => answer.status).sort()).to.deep.equal([200, 400]);
+    const tokens = answers.find((answer) => answer.status === 200)!.body as { access_token: string };
+    expect((await server.request.get('/sessions').set(bearer(tokens.access_token))).body).to.have.length(2);
+  });
+
   it('turns off with a current code (not with a wrong one); the password grant then issues tokens again', async () => {
     const { secret, accessToken } = await userWithTwoFactor('niaj');
     const right = otpAt(secret, clock.now());
@@ -205,6 +240,20 @@ describe('two-factor sign-in and the failed-login rate limit', () => {
   });
   after(() => server.close());
 
+  it('throttles wrong one-time passwords per IP across accounts: 429 once the IP has sent RATE_LIMIT_LOGIN_FAILURES of them', async () => {
+    const secrets = new Map<string, Buffer>();
+    for (const username of ['rita', 'sam']) {
+      await signup(server, username);
+      secrets.set(username, (await enableTwoFactor(server, (await login(server, username)).access_token, clock)).secret);
+    }
+    for (const username of ['rita', 'sam']) {
+      expectError(await mfaGrant(server, await mfaToken(server, username, PASSWORD), wrongCode(otpAt(secrets.get(username)!, clock.now()))), 400, 'invalid_grant');
+    }
+    const limited = await mfaGrant(server, await mfaToken(server, 'sam', PASSWORD), otpAt(secrets.get('sam')!, clock.now() + STEP_MS));
+    expectError(limited, 429, 'rate_limited');
+    expect(Number(limited.headers['retry-after'])).to.be.greaterThan(0);
+  });
+
   it('does not count a right password answered mfa_required as a failed login', async () => {
     await signup(server, 'pat');
     await enableTwoFactor(server, (await login(server, 'pat')).access_token, clock);
@@ -213,6 +262,58 @@ describe('two-factor sign-in and the failed-login rate limit', () => {
       expectError(await server.request.post('/token').type('form').send({ grant_type: 'password', username: 'pat', password: 'wrong password' }), 400, 'invalid_grant');
     }
     expectError(await server.request.post('/token').type('form').send({ grant_type: 'password', username: 'pat', password: PASSWORD }), 429, 'rate_limited');
+  });
+});
+
+describe('two-factor sign-in on two processes sharing PostgreSQL', () => {
+  let one: TestServer;
+  let two: TestServer;
+  const clock = new TestClock();
+
+  before(async function () {
+    if (!(await postgresReachable())) {
+      if (process.env.CI) throw new Error(`PostgreSQL is not reachable at ${POSTGRES_URL}`);
+      console.log(`      (skipped: PostgreSQL is not reachable at ${POSTGRES_URL})`);
+      this.skip();
+    }
+    clock.freeze(Math.floor(Date.now() / STEP_MS) * STEP_MS + 5_000);
+    one = await startServer({ RATE_LIMITS: 'off', TWO_FACTOR_KEY }, 'postgres', { clock: clock.now });
+    two = await startSecondProcess(one, { RATE_LIMITS: 'off', TWO_FACTOR_KEY }, { clock: clock.now });
+  });
+  after(async () => {
+    await two?.close();
+    await one?.close();
+  });
+
+  it('signs in once when the same code reaches both processes at once (no replay across processes)', async () => {
+    await signup(one, 'yann');
+    const { secret } = await enableTwoFactor(one, (await login(one, 'yann')).access_token, clock);
+    clock.advance(STEP_MS);
+    const [atOne, atTwo] = await Promise.all([mfaToken(one, 'yann', PASSWORD), mfaToken(two, 'yann', PASSWORD)]);
+    const otp = otpAt(secret, clock.now());
+    const answers = await Promise.all([mfaGrant(one, atOne, otp), mfaGrant(two, atTwo, otp)]);
+    expect(answers.map((answer) => answer.status).sort()).to.deep.equal([200, 400]);
+  });
+});
+
+describe('rate limit of the two-factor changes', () => {
+  let server: TestServer;
+  const clock = new TestClock();
+  before(async () => {
+    server = await startServer({ RATE_LIMIT_ACCOUNT_CODES_PER_HOUR: '3' }, 'sqlite', { clock: clock.now });
+  });
+  after(() => server.close());
+
+  it('answers 429 with Retry-After once an IP has made RATE_LIMIT_ACCOUNT_CODES_PER_HOUR tries across enrol, confirm and disable', async () => {
+    await signup(server, 'tess');
+    const me = bearer((await login(server, 'tess')).access_token);
+    expect((await server.request.post('/me/2fa').set(me)).status).to.equal(201);
+    expectError(await server.request.post('/me/2fa/confirm').set(me).send({ otp: '000000' }), 400, 'invalid_code');
+    expect((await server.request.delete('/me/2fa').set(me).send({ otp: '000000' })).status).to.equal(204);
+    const limited = await server.request.post('/me/2fa').set(me);
+    expectError(limited, 429, 'rate_limited');
+    expect(Number(limited.headers['retry-after'])).to.be.greaterThan(0);
+    expect((await server.request.get('/me/2fa').set(me)).status).to.equal(200);
   });
 });
 

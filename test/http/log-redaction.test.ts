@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { createLogger } from '../../src/logger';
+import { codeIn, Mailbox, mfaGrant, mfaToken, otpAt, secretOf, TestClock } from '../accounts/account-security-support';
 import { startServer } from '../support/server';
-import { bearer, type Tokens } from '../support/users';
+import { bearer, login, PASSWORD as USER_PASSWORD, type Tokens } from '../support/users';
 
 const ADMIN_PASSWORD = 'admin-secret-in-env';
 const PASSWORD = 'first-secret-password';
 const NEW_PASSWORD = 'second-secret-password';
 const WRONG_PASSWORD = 'guessed-secret-password';
+const STEP_MS = 30_000; // RFC 6238 time step
 
 /** The value of the refresh cookie a response sets. */
 function refreshCookie(setCookie: string[] | string | undefined): string {
@@ -95,5 +97,101 @@ describe('log redaction', () => {
 
   it('logs a ?token= query parameter as [REDACTED] and keeps the rest of the URL', () => {
     expect(log).to.include('/me?token=[REDACTED]&view=full');
+  });
+});
+
+describe('log redaction: e-mail codes, password reset and two-factor sign-in', () => {
+  const lines: string[] = [];
+  // Long random secrets: none may appear anywhere in the log.
+  const secrets: Record<string, string> = {};
+  // Six-digit codes: none may appear in any text the log holds (ids and timings, which are not text a request controls, aside).
+  const codes: Record<string, string> = {};
+  let entries: Array<Record<string, unknown>> = [];
+
+  before(async () => {
+    const logger = createLogger('trace', { write: (line: string) => void lines.push(line) });
+    const mailbox = await Mailbox.start();
+    const clock = new TestClock();
+    clock.freeze(Math.floor(Date.now() / STEP_MS) * STEP_MS + 5_000);
+    const server = await startServer({ REQUIRE_EMAIL_VERIFICATION: 'true', SMTP_URL: mailbox.url, RATE_LIMITS: 'off' }, 'sqlite', { logger, clock: clock.now });
+    try {
+      const email = 'carol@example.test';
+      expect((await server.request.post('/signup').send({ username: 'carol', password: USER_PASSWORD, email })).status).to.equal(201);
+      codes['the verification code'] = codeIn(await mailbox.next(email));
+      expect((await server.request.post('/signup/verify').send({ username: 'carol', code: codes['the verification code'] })).status).to.equal(204);
+
+      const me = bearer((await login(server, 'carol')).access_token);
+      const enrol = await server.request.post('/me/2fa').set(me).expect(201);
+      const totpSecret = secretOf(enrol.body.otpauth_uri as string);
+      secrets['the TOTP secret'] = enrol.body.secret as string;
+      secrets['the otpauth URI'] = enrol.body.otpauth_uri as string;
+      (enrol.body.recovery_codes as string[]).forEach((code, i) => {
+        secrets[`recovery code ${i + 1}`] = code;
+        secrets[`recovery code ${i + 1} without dashes`] = code.replace(/-/g, '');
+      });
+      codes['the confirming one-time password'] = otpAt(totpSecret, clock.now());
+      await server.request.post('/me/2fa/confirm').set(me).send({ otp: codes['the confirming one-time password'] }).expect(204);
+
+      secrets['an mfa_token'] = await mfaToken(server, 'carol', USER_PASSWORD);
+      clock.advance(STEP_MS);
+      codes['a sign-in one-time password'] = otpAt(totpSecret, clock.now());
+      expect((await mfaGrant(server, secrets['an mfa_token'], codes['a sign-in one-time password'])).status).to.equal(200);
+      secrets['an mfa_token completed with a recovery code'] = await mfaToken(server, 'carol', USER_PASSWORD);
+      expect((await mfaGrant(server, secrets['an mfa_token completed with a recovery code'], secrets['recovery code 1']!)).status).to.equal(200);
+      await server.request.delete('/me/2fa').set(me).send({ otp: secrets['recovery code 2'] }).expect(204);
+
+      await server.request.post('/password/forgot').send({ username: 'carol' }).expect(202);
+      codes['the reset code'] = codeIn(await mailbox.next(email));
+      secrets['the password set by the reset'] = 'a password set by a reset';
+      await server.request.post('/password/reset').send({ username: 'carol', code: codes['the reset code'], new_password: secrets['the password set by the reset'] }).expect(204);
+
+      secrets['a password in a query string'] = 'query-string-password';
+      secrets['a client secret in a query string'] = 'query-string-client-secret';
+      secrets['an mfa_token in a query string'] = 'query-string-mfa-token';
+      codes['a one-time password in a query string'] = '493817';
+      await server.request.post(
+        `/token?grant_type=password&password=${secrets['a password in a query string']}&client_secret=${secrets['a client secret in a query string']}` +
+          `&mfa_token=${secrets['an mfa_token in a query string']}&otp=${codes['a one-time password in a query string']}`,
+      );
+    } finally {
+      await server.close();
+      await mailbox.close();
+    }
+    entries = lines.join('').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  });
+
+  const NOT_REQUEST_TEXT = new Set(['time', 'request_id', 'user_id', 'connection_id', 'duration_ms']);
+  /** Every string a log entry holds, however deep, but for the fields tessera makes itself. */
+  const texts = (value: unknown, key = ''): string[] => {
+    if (NOT_REQUEST_TEXT.has(key)) return [];
+    if (typeof value === 'string') return [value];
+    if (value === null || typeof value !== 'object') return [];
+    return Object.entries(value).flatMap(([name, inner]) => texts(inner, name));
+  };
+
+  it('logs the requests of the flow', () => {
+    expect(entries.map((entry) => entry.url)).to.include.members(['/signup/verify', '/me/2fa', '/me/2fa/confirm', '/password/forgot', '/password/reset']);
+  });
+
+  for (const name of [
+    'the TOTP secret', 'the otpauth URI', 'recovery code 1', 'recovery code 1 without dashes', 'recovery code 2', 'recovery code 2 without dashes', 'recovery code 10',
+    'an mfa_token', 'an mfa_token completed with a recovery code', 'the password set by the reset',
+    'a password in a query string', 'a client secret in a query string', 'an mfa_token in a query string',
+  ]) {
+    it(`never logs ${name}`, () => {
+      expect(secrets[name], `the test captured ${name}`).to.be.a('string').and.not.be.empty;
+      expect(lines.join('').includes(secrets[name]!), `${name} appears in the log`).to.equal(false);
+    });
+  }
+
+  for (const name of ['the verification code', 'the confirming one-time password', 'a sign-in one-time password', 'the reset code', 'a one-time password in a query string']) {
+    it(`never logs ${name}`, () => {
+      expect(codes[name], `the test captured ${name}`).to.match(/^\d{6}$/);
+      expect(entries.flatMap((entry) => texts(entry)).filter((text) => text.includes(codes[name]!)), `${name} appears in the log`).to.deep.equal([]);
+    });
+  }
+
+  it('logs the query string with each credential-bearing parameter as [REDACTED]', () => {
+    expect(entries.map((entry) => entry.url)).to.include('/token?grant_type=password&password=[REDACTED]&client_secret=[REDACTED]&mfa_token=[REDACTED]&otp=[REDACTED]');
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createLogger } from '../../src/logger';
+import { Mailbox } from '../accounts/account-security-support';
 import { scopedAuth, userAuth, type Auth } from '../support/resources';
 import { onEachDatabase, startServer, type TestServer } from '../support/server';
 import { login, PASSWORD } from '../support/users';
@@ -165,5 +166,41 @@ describe('attack: CR, LF and control characters in what reaches headers and logs
       expect(entry).to.not.include('\r');
       expect(() => JSON.parse(entry) as unknown, entry).to.not.throw();
     }
+  });
+});
+
+describe('attack: header injection into the mails with codes', () => {
+  let mailbox: Mailbox;
+  let server: TestServer;
+  const THIEF = 'thief@example.test';
+  const INJECTED = [
+    `mia@example.test\r\nBcc: ${THIEF}`,
+    `mia@example.test\nBcc: ${THIEF}`,
+    `mia@example.test, ${THIEF}`,
+    `mia@example.test>\r\nBcc: <${THIEF}`,
+    `"Mia\r\nBcc: ${THIEF}" <mia@example.test>`,
+    `mia@example.test%0d%0aBcc:%20${THIEF}`,
+  ];
+
+  before(async () => {
+    mailbox = await Mailbox.start();
+    server = await startServer({ SMTP_URL: mailbox.url, RATE_LIMITS: 'off' });
+  });
+  after(async () => {
+    await server.close();
+    await mailbox.close();
+  });
+
+  it('refuses an address with CR, LF, a second address or a display name, at signup and at forgot (400), and mails the account its code alone', async () => {
+    for (const email of INJECTED) {
+      expectErrorShape(await call(server, jsonCall('POST', '/signup', { username: 'mia', password: PASSWORD, email })), JSON.stringify(email));
+      const forgot = await call(server, jsonCall('POST', '/password/forgot', { email }));
+      expect(forgot.status, JSON.stringify(email)).to.equal(400);
+    }
+    expect((await call(server, jsonCall('POST', '/signup', { username: 'mia', password: PASSWORD, email: 'mia@example.test' }))).status).to.equal(201);
+    expect((await call(server, jsonCall('POST', '/password/forgot', { username: 'mia' }))).status).to.equal(202);
+    const mail = await mailbox.next('mia@example.test');
+    expect(mail.to).to.deep.equal(['mia@example.test']);
+    expect(mailbox.to(THIEF)).to.deep.equal([]);
   });
 });

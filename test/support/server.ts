@@ -73,6 +73,14 @@ export async function startServer(env: Environment = {}, database: DatabaseKind 
   };
 }
 
+/** A second tessera process on the database of `first`, as a TestServer (closing it leaves the database to `first`). */
+export async function startSecondProcess(first: TestServer, env: Environment = {}, { clock }: ServerOptions = {}): Promise<TestServer> {
+  const config = loadConfig({ PASSWORD_HASH_COST: '10', LOG_LEVEL: 'silent', DATABASE_URL: first.databaseUrl, PORT: '0', ...env });
+  const tessera = await createTessera(config, { logger: createLogger(config.logLevel), ...(clock ? { clock } : {}) });
+  const port = await tessera.listen(0, '127.0.0.1');
+  return { tessera, port, url: `http://127.0.0.1:${port}`, databaseUrl: first.databaseUrl, request: supertest(tessera.server), close: () => tessera.close() };
+}
+
 /**
  * Declares a suite once per database: always SQLite, and PostgreSQL when it
  * answers (in CI it must: there an unreachable PostgreSQL fails the suite).

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import jwt from 'jsonwebtoken';
 import { closeAll, connectAs, expectRefused, socketPath } from '../gateway/support';
 import { expectError, expectInvalidToken, RFC3339_UTC } from '../support/expectations';
 import { onEachDatabase, startServer, type TestServer } from '../support/server';
+import { call, upgrade } from '../security/support';
 import { bearer, login, newUser, PASSWORD, type Tokens } from '../support/users';
 import { ADMIN, as, asTenant, ISSUER, tenantAdmin } from './support';
 
@@ -87,6 +89,29 @@ onEachDatabase('tenants: admin API (SPEC §8)', (database) => {
       for (const path of ['/admin/users', '/admin/clients', '/admin/tenant', '/admin/tenants']) expectInvalidToken(await as(server, boss).get(path));
       expectInvalidToken(await as(acme, operator).get('/admin/users'));
     });
+
+    it('never reach the tenants API however its path is spelled (sent as is: dot-segments, encoded slashes, case, a trailing slash)', async () => {
+      const spellings = ['/t/acme/../admin/tenants', '/t/acme/%2e%2e/admin/tenants', '/t/acme/..%2fadmin/tenants', '/t/acme%2f..%2fadmin/tenants', '/t/ACME/admin/tenants', '/t/acme//admin/tenants', '/t/acme/admin/tenants/', '/T/acme/admin/tenants'];
+      for (const path of spellings) {
+        for (const method of ['GET', 'POST', 'DELETE']) {
+          const answer = await call(server, { method, path: method === 'DELETE' ? `${path}/acme` : path, headers: { ...bearer(boss.access_token), 'Content-Type': 'application/json' }, body: method === 'POST' ? JSON.stringify({ id: 'sneaky' }) : undefined });
+          expect(answer.status, `${method} ${path}`).to.be.oneOf([401, 404]);
+        }
+      }
+      expect((await as(server, operator).get('/admin/tenants')).body.map((tenant: { id: string }) => tenant.id)).to.not.include('sneaky');
+    });
+  });
+
+  describe('users of the built-in tenant who are not admins', () => {
+    it('cannot read or change tenants (403), nor get the admin scope', async () => {
+      const { users, tenantId } = server.tessera.services;
+      await users.create({ tenantId, username: 'plain', password: PASSWORD });
+      const plain = await login(server, 'plain');
+      expectError(await as(server, plain).get('/admin/tenants'), 403, 'insufficient_scope');
+      expectError(await as(server, plain).post('/admin/tenants', { id: 'sneaky' }), 403, 'insufficient_scope');
+      expectError(await as(server, plain).delete('/admin/tenants/acme'), 403, 'insufficient_scope');
+      expectError(await server.request.post('/token').type('form').send({ grant_type: 'password', username: 'plain', password: PASSWORD, scope: 'admin' }), 400, 'invalid_scope');
+    });
   });
 
   describe('removal', () => {
@@ -128,5 +153,36 @@ onEachDatabase('tenants: admin API (SPEC §8)', (database) => {
       expectInvalidToken(await as(again, old).get('/me'));
       expectError(await again.request.post('/token').type('form').send({ grant_type: 'password', username: 'ash', password: PASSWORD }), 400, 'invalid_grant');
     });
+  });
+});
+
+describe('tenants with HS256 (JWT_ALG=HS256)', () => {
+  const JWT_SECRET = 'an HS256 test secret of thirty-two bytes or more';
+  let server: TestServer;
+  let operator: Tokens;
+
+  before(async () => {
+    server = await startServer({ ...ADMIN, JWT_ALG: 'HS256', JWT_SECRET, RATE_LIMITS: 'off' });
+    operator = await login(server, 'root', ADMIN.ADMIN_PASSWORD, { scope: 'admin' });
+  });
+  after(() => server.close());
+
+  it("signs a tenant's tokens with a key of its own: JWT_SECRET signs the built-in tenant's only", async () => {
+    await as(server, operator).post('/admin/tenants', { id: 'acme', signup: 'open' }).expect(201);
+    const { tokens } = await newUser(await asTenant(server, 'acme'), 'alice');
+    expect(() => jwt.verify(tokens.access_token, JWT_SECRET)).to.throw(jwt.JsonWebTokenError, /invalid signature/);
+    expect(jwt.verify(operator.access_token, JWT_SECRET)).to.include({ username: 'root' });
+  });
+
+  it('refuses the tokens of a removed tenant in a tenant added again under its id, on REST and on the socket (401)', async () => {
+    await as(server, operator).post('/admin/tenants', { id: 'phoenix', signup: 'open' }).expect(201);
+    const old = (await newUser(await asTenant(server, 'phoenix'), 'ash')).tokens;
+    await as(server, operator).delete('/admin/tenants/phoenix').expect(204);
+    await as(server, operator).post('/admin/tenants', { id: 'phoenix', signup: 'open' }).expect(201);
+    const again = await asTenant(server, 'phoenix');
+    await newUser(again, 'ash');
+    for (const path of ['/me', '/tasks', '/sessions', '/conversations']) expectInvalidToken(await as(again, old).get(path));
+    expectInvalidToken(await as(again, old).post('/tasks', { title: 'left behind' }));
+    expect((await upgrade(server, `/t/phoenix/ws/ash?token=${encodeURIComponent(old.access_token)}`)).status).to.equal(401);
   });
 });

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { loadConfig, type Environment } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { createTessera } from '../../src/tessera';
+import type { Environment } from '../../src/config';
 import { backendProblem, eventually, REDIS_URL, requireOrSkip } from '../cluster/support';
 import { closeAll, connectAs } from '../gateway/support';
 import { expectError } from '../support/expectations';
-import { POSTGRES_URL, postgresReachable, startServer, type TestServer } from '../support/server';
+import { POSTGRES_URL, postgresReachable, startSecondProcess, startServer, type TestServer } from '../support/server';
 import { login, newUser, PASSWORD, type Tokens } from '../support/users';
 import { ADMIN, as, asTenant } from './support';
 
@@ -15,14 +12,6 @@ import { ADMIN, as, asTenant } from './support';
 const POLL_NOTICED_MS = 3_000;
 // With Redis it hears of it at once; a generous bound for a busy machine.
 const BUS_NOTICED_MS = 1_000;
-
-/** A second tessera on the database of `first`, as a TestServer (closing it leaves the database to `first`). */
-async function secondProcess(first: TestServer, env: Environment): Promise<TestServer> {
-  const config = loadConfig({ PASSWORD_HASH_COST: '10', LOG_LEVEL: 'silent', DATABASE_URL: first.databaseUrl, PORT: '0', ...env });
-  const tessera = await createTessera(config, { logger: createLogger(config.logLevel) });
-  const port = await tessera.listen(0, '127.0.0.1');
-  return { tessera, port, url: `http://127.0.0.1:${port}`, databaseUrl: first.databaseUrl, request: supertest(tessera.server), close: () => tessera.close() };
-}
 
 for (const [bus, noticedMs] of [['database only', POLL_NOTICED_MS], ['Redis', BUS_NOTICED_MS]] as const) {
   describe(`tenants: two processes on one PostgreSQL, sharing ${bus}`, function () {
@@ -36,7 +25,7 @@ for (const [bus, noticedMs] of [['database only', POLL_NOTICED_MS], ['Redis', BU
       );
       const env: Environment = { ...ADMIN, RATE_LIMITS: 'off', ISSUER: 'http://tessera.test', ...(bus === 'Redis' ? { REDIS_URL, REDIS_PREFIX: `tenants-${randomBytes(4).toString('hex')}:` } : {}) };
       one = await startServer(env, 'postgres');
-      two = await secondProcess(one, env);
+      two = await startSecondProcess(one, env);
       operator = await login(one, 'root', ADMIN.ADMIN_PASSWORD, { scope: 'admin' });
     });
     after(async () => {

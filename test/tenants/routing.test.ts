@@ -5,6 +5,7 @@ import { decodeJwt } from '../support/oauth';
 import { nextLink } from '../support/resources';
 import { onEachDatabase, startServer, type TestServer } from '../support/server';
 import { bearer, login, newUser, PASSWORD, signup, type Tokens } from '../support/users';
+import { call, upgrade } from '../security/support';
 import { addTenant, asTenant, ISSUER } from './support';
 
 const ACME_ISSUER = `${ISSUER}/t/acme`;
@@ -35,6 +36,19 @@ onEachDatabase('tenants: addresses (SPEC §8)', (database) => {
         expectError(await server.request.get(path), 404, 'not_found');
       }
       expect((await server.request.get('/healthz')).status).to.equal(200);
+    });
+
+    it('remembers nothing of an id that names no tenant: a tenant added under it afterwards is served at once, on REST and the socket', async () => {
+      for (let i = 0; i < 50; i += 1) {
+        expectError(await server.request.get(`/t/later${i}/healthz`), 404, 'not_found');
+        await expectRefused(server, `/t/later${i}${socketPath('alice', alice.access_token)}`, 404, 'not_found');
+      }
+      await addTenant(server, 'later7');
+      const later = await asTenant(server, 'later7');
+      expect((await later.request.get('/healthz')).status).to.equal(200);
+      const socket = await connect(later, socketPath('zoe', (await newUser(later, 'zoe')).tokens.access_token));
+      expect(socket.frames[0]).to.include({ type: 'welcome', username: 'zoe' });
+      await closeAll(server, [socket]);
     });
 
     it('refuses the socket of a tenant that does not exist before the upgrade (404)', async () => {
@@ -127,6 +141,16 @@ onEachDatabase('tenants: addresses (SPEC §8)', (database) => {
       expect(socket.frames[0]).to.include({ type: 'welcome', username: 'alice' });
       await closeAll(server, [socket]);
     });
+
+    it('never resolves dot-segments: a path under /t/acme that climbs out of it reaches no other tenant, on the socket as on REST (404)', async () => {
+      const bob = (await newUser(server, 'bob')).tokens;
+      // Sent as is: a WebSocket or HTTP client library would resolve them before sending.
+      for (const climb of ['/t/acme/../..', '/t/acme/%2e%2e/%2e%2e', '/t/acme/./../..']) {
+        const socket = await upgrade(server, `${climb}/ws/bob?token=${encodeURIComponent(bob.access_token)}`);
+        expect(socket.status, `${climb}/ws/bob`).to.equal(404);
+        expect((await call(server, { path: `${climb}/me`, headers: bearer(bob.access_token) })).status, `${climb}/me`).to.equal(404);
+      }
+    });
   });
 });
 
@@ -162,6 +186,13 @@ describe('tenants: host names (TENANT_HOSTS)', () => {
   it('serves only its tenant on a mapped host: no /t/<id> paths there, and the built-in tenant refuses its tokens', async () => {
     expectError(await onHost('acme.example.test').get('/t/acme/healthz'), 404, 'not_found');
     expectError(await server.request.get('/me').set(bearer(acmeAlice.access_token)), 401, 'invalid_token');
+  });
+
+  it('picks the tenant by the Host header alone: X-Forwarded-Host and an absolute URL naming a mapped host change nothing', async () => {
+    const forwarded = await server.request.get('/.well-known/oauth-authorization-server').set('X-Forwarded-Host', 'acme.example.test');
+    expect(forwarded.body.issuer).to.equal(ISSUER);
+    const absolute = await call(server, { path: 'http://acme.example.test/.well-known/oauth-authorization-server' });
+    expect((absolute.body as { issuer?: string } | undefined)?.issuer).to.not.equal(ACME_ISSUER);
   });
 
   it('answers 404 on a host mapped to a tenant that does not exist', async () => {

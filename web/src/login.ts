@@ -21,13 +21,17 @@ function card(main: HTMLElement, title: string, children: Child[], submit: (form
     }
   });
   main.replaceChildren(form);
-  form.querySelector('input')?.focus();
+  const inputs = [...form.querySelectorAll('input')];
+  (inputs.find((input) => !input.value) ?? inputs[0])?.focus();
 }
 
-/** Submit buttons; a secondary one is outlined, and `skip` ones submit without the fields being checked (Back, Send again). */
-const buttons = (...items: Array<[label: string, action: string, kind?: 'secondary' | 'skip']>) =>
+/**
+ * Submit buttons; a secondary one is outlined, a link one looks like a link, and `skip` and link
+ * ones submit without the fields being checked (Back, Send again, Forgot password?).
+ */
+const buttons = (...items: Array<[label: string, action: string, kind?: 'secondary' | 'skip' | 'link']>) =>
   h('div', { class: 'row' }, ...items.map(([label, action, kind]) =>
-    h('button', { type: 'submit', name: 'action', value: action, class: kind ? 'secondary' : undefined, formnovalidate: kind === 'skip' }, label)));
+    h('button', { type: 'submit', name: 'action', value: action, class: kind === 'link' ? 'link' : kind ? 'secondary' : undefined, formnovalidate: kind === 'skip' || kind === 'link' }, label)));
 
 const codeField = (label: string, digitsOnly: boolean) =>
   field(label, { name: 'code', required: true, autocomplete: 'one-time-code', autocapitalize: 'none', ...(digitsOnly ? { inputmode: 'numeric', pattern: '\\s*\\d{6}\\s*', maxlength: 8 } : { maxlength: 20 }) });
@@ -84,6 +88,42 @@ export function showLogin(main: HTMLElement, client: TesseraClient, notice: stri
     });
   }
 
+  /** Forgot password, step 1: a username or an address, to mail a reset code to. */
+  function forgotPassword(typed: string): void {
+    card(main, 'Reset your password', [
+      h('p', {}, 'Enter your username or the e-mail address of your account, and we send a code to the address the account has.'),
+      field('Username or e-mail', { name: 'who', autocomplete: 'username', autocapitalize: 'none', required: true, maxlength: 254, value: typed || undefined }),
+      buttons(['Send code', 'send'], ['Back', 'back', 'skip']),
+    ], async (form, action) => {
+      if (action === 'back') return restart();
+      const who = value(form, 'who');
+      const identifier = who.includes('@') ? { email: who } : { username: who };
+      await client.forgotPassword(identifier);
+      resetPassword(identifier, 'username' in identifier ? who : '');
+    });
+  }
+
+  /** Forgot password, step 2: the mailed code and a new password; then signs in with it. */
+  function resetPassword(identifier: { username: string } | { email: string }, username: string): void {
+    card(main, 'Choose a new password', [
+      h('p', {}, 'If the account has an e-mail address, a 6-digit code is on its way; it works for 10 minutes. The mail names the account.'),
+      field('Username', { name: 'username', autocomplete: 'username', autocapitalize: 'none', required: true, minlength: 3, maxlength: 32, value: username || undefined }),
+      codeField('Code', true),
+      field('New password', { name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: 8, maxlength: 256 }),
+      buttons(['Set password', 'reset'], ['Send a new code', 'resend', 'skip'], ['Back', 'back', 'skip']),
+    ], async (form, action) => {
+      if (action === 'back') return restart();
+      if (action === 'resend') {
+        await client.forgotPassword(identifier);
+        return 'A new code is on its way (one a minute at most).';
+      }
+      const name = value(form, 'username');
+      const password = String(new FormData(form).get('password') ?? '');
+      await client.resetPassword(name, value(form, 'code'), password);
+      await signIn(name, password);
+    });
+  }
+
   function secondFactor(): void {
     card(main, 'Two-step verification', [
       h('p', {}, 'Enter the code from your authenticator app, or one of your recovery codes.'),
@@ -100,8 +140,10 @@ export function showLogin(main: HTMLElement, client: TesseraClient, notice: stri
     field('Username', { name: 'username', autocomplete: 'username', required: true, minlength: 3, maxlength: 32, autocapitalize: 'none' }),
     field('Password', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, minlength: 8 }),
     buttons(['Sign in', 'login'], ['Create account', 'signup', 'secondary']),
+    buttons(['Forgot password?', 'forgot', 'link']),
   ], async (form, action) => {
     const username = value(form, 'username');
+    if (action === 'forgot') return forgotPassword(username);
     const password = String(new FormData(form).get('password') ?? '');
     await (action === 'signup' ? createAccount(username, password) : signIn(username, password));
   }, notice);

@@ -32,6 +32,10 @@ export function createMfaTokenQueries(db: Knex) {
     async markUsed(tokenHash: string, now: number): Promise<boolean> {
       return (await tokens().where({ token_hash: tokenHash }).whereNull('used_at').update({ used_at: now })) > 0;
     },
+    /** Ends every unfinished sign-in of a user. */
+    async removeForUser(userId: string): Promise<void> {
+      await tokens().where({ user_id: userId }).delete();
+    },
     async deleteExpired(now: number): Promise<number> {
       return tokens().where('expires_at', '<=', now).delete();
     },

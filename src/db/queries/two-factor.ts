@@ -25,8 +25,9 @@ export function createTwoFactorQueries(db: Knex) {
       await rows().insert(row).onConflict('user_id').merge().whereNull('two_factor.confirmed_at');
       return (await rows().where({ tenant_id: row.tenant_id, user_id: row.user_id }).first())?.secret === row.secret;
     },
-    async confirm(key: Key, step: number, now: number): Promise<boolean> {
-      return (await rows().where(key).whereNull('confirmed_at').update({ confirmed_at: now, last_step: step })) > 0;
+    /** Turns on the pending enrolment of this secret (the one its first code was checked against); false when it changed meanwhile. */
+    async confirm(key: Key, secret: string, step: number, now: number): Promise<boolean> {
+      return (await rows().where({ ...key, secret }).whereNull('confirmed_at').update({ confirmed_at: now, last_step: step })) > 0;
     },
     /** Records `step` as used; false when it or a later step was used already (a replay). */
     async useStep(key: Key, step: number): Promise<boolean> {
@@ -37,14 +38,22 @@ export function createTwoFactorQueries(db: Knex) {
         .update({ last_step: step });
       return changed > 0;
     },
-    /** Counts a failed code; a window that started at or before `windowStart` is over, and a new one begins. */
-    async recordFailure(key: Key, now: number, windowStart: number): Promise<void> {
-      await rows()
+    /**
+     * Counts a try at a code of a confirmed enrolment before it is checked (a right code then clears
+     * the count), in one statement, so concurrent tries cannot pass the limit together; false when
+     * there is no confirmed enrolment or `limit` tries were made in the window (a window that
+     * started at or before `windowStart` is over, and a new one begins).
+     */
+    async spendAttempt(key: Key, limit: number, now: number, windowStart: number): Promise<boolean> {
+      const changed = await rows()
         .where(key)
+        .whereNotNull('confirmed_at')
+        .where((q) => q.where('failures', '<', limit).orWhere('failures_since', '<=', windowStart))
         .update({
           failures: db.raw('CASE WHEN failures_since <= ? THEN 1 ELSE failures + 1 END', [windowStart]),
           failures_since: db.raw('CASE WHEN failures_since <= ? THEN ? ELSE failures_since END', [windowStart, now]),
         });
+      return changed > 0;
     },
     async clearFailures(key: Key): Promise<void> {
       await rows().where(key).update({ failures: 0, failures_since: 0 });

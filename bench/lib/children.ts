@@ -11,6 +11,20 @@ const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).stat
 /** Whether processes get pinned (taskset exists); reported with the results. */
 export const pinning = hasTaskset ? 'taskset: servers on core 0, load on core 1' : 'not pinned (taskset not found)';
 
+function readFdLimits(): { soft: number; hard: number } {
+  const [soft, hard] = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  const parse = (value: string | undefined) => (value === 'unlimited' ? Number.POSITIVE_INFINITY : Number(value) || 1024);
+  return { soft: parse(soft), hard: parse(hard) };
+}
+
+const fds = readFdLimits();
+/** Open files each child may have: the soft limit raised to the hard one (10,000 sockets need as many descriptors). */
+export const childFdLimit = Math.min(fds.hard, 1_048_576);
+/** `ulimit -n` as found and as the children get it; reported with the results. */
+export const fdReport = `ulimit -n ${fds.soft} (hard ${Number.isFinite(fds.hard) ? fds.hard : 'unlimited'}), children get ${childFdLimit}`;
+// Raises the child's soft limit before it runs; only when it is below what the hard limit allows.
+const raiseFds = childFdLimit > fds.soft ? ['sh', '-c', 'ulimit -n "$0" && exec "$@"', String(childFdLimit)] : [];
+
 /** A free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,6 +43,7 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly cwd?: string;
   readonly logFile?: string; // stdout and stderr go here; otherwise stdout is piped and stderr inherited
+  readonly stdin?: boolean; // a pipe to write to (the load agent's commands); otherwise ignored
 }
 
 /** Every child the bench started; `stopAll` ends each one, by its own pid. */
@@ -39,12 +54,12 @@ export class Children {
   start(options: StartOptions): ChildProcess {
     const [executable, ...args] = options.command;
     if (!executable) throw new Error('empty command');
-    const argv = hasTaskset ? ['taskset', '-c', String(options.core), executable, ...args] : [executable, ...args];
+    const argv = [...raiseFds, ...(hasTaskset ? ['taskset', '-c', String(options.core)] : []), executable, ...args];
     const log = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: log === undefined ? ['ignore', 'pipe', 'inherit'] : ['ignore', log, log],
+      stdio: [options.stdin ? 'pipe' : 'ignore', ...(log === undefined ? (['pipe', 'inherit'] as const) : [log, log])],
     });
     if (log !== undefined) closeSync(log);
     this.running.add(child);
@@ -60,6 +75,11 @@ export class Children {
   /** SIGTERM, then SIGKILL after a grace period, for every child still running. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.running].map((child) => stop(child)));
+  }
+
+  /** The same for one child. */
+  stop(child: ChildProcess): Promise<void> {
+    return stop(child);
   }
 }
 

@@ -1,13 +1,13 @@
-// The baseline: Express 5 with its defaults and no middleware beyond what a
-// route needs, answering from memory with the bodies tessera gave for the same
-// requests (run.ts passes them in). The ratio tessera/bare is what tessera's
-// own work costs on top of the framework floor.
+// The baseline for resources: Express 5 with its defaults and no middleware,
+// answering from memory with the bodies tessera gave for the same requests
+// (the orchestrator passes them in). The ratio tessera/bare is what
+// tessera's own work costs on top of the framework floor.
 import express from 'express';
 
 const port = Number(process.env.PORT ?? 0);
 const host = process.env.HOST ?? '127.0.0.1';
 const me = JSON.parse(process.env.ME_BODY ?? '{}') as object;
-const tokenBodies = JSON.parse(process.env.TOKEN_BODIES ?? '{}') as Record<string, object>;
+const tasks = JSON.parse(process.env.TASKS_BODY ?? '[]') as unknown;
 
 const app = express();
 
@@ -19,14 +19,8 @@ app.get('/me', (_req, res) => {
   res.json(me);
 });
 
-app.post('/token', express.urlencoded({ extended: false }), (req, res) => {
-  const grantType = (req.body as Record<string, unknown> | undefined)?.grant_type;
-  const body = typeof grantType === 'string' ? tokenBodies[grantType] : undefined;
-  if (!body) {
-    res.status(400).json({ error: 'unsupported_grant_type' });
-    return;
-  }
-  res.set('Cache-Control', 'no-store').json(body);
+app.get('/tasks', (_req, res) => {
+  res.json(tasks);
 });
 
 const server = app.listen(port, host);

@@ -1,9 +1,7 @@
-// Load worker: runs autocannon once against one server and prints a LoadResult
-// as one JSON line. run.ts spawns it pinned to its own core (taskset -c 1), so
-// the load generator never shares a core with the server it measures.
-import { readFileSync } from 'node:fs';
+// HTTP load: one autocannon run against one server (programmatic, in the
+// agent process on the load core).
 import autocannon from 'autocannon';
-import type { LoadResult, LoadSpec } from './lib/load-spec';
+import type { LoadResult, LoadSpec } from '../lib/agent-protocol';
 
 const SAMPLE_LIMIT = 5;
 const TIMEOUT_SECONDS = 10; // a request still unanswered after this counts as a timeout
@@ -27,8 +25,7 @@ function recordStatus(tally: Tally, status: number, body: string): void {
  * connection takes a token when it builds a request and the successor goes
  * back when the 200 arrives. A token is only ever held by one request in
  * flight, so no chain forks, and with at least as many sessions as
- * connections the pool never runs dry. The context carries the token from
- * setupRequest to onResponse of the same request, which it does survive.
+ * connections the pool never runs dry.
  */
 function rotationRequest(spec: LoadSpec, tally: Tally): autocannon.Request {
   const pool = [...(spec.refreshTokens ?? [])];
@@ -36,14 +33,13 @@ function rotationRequest(spec: LoadSpec, tally: Tally): autocannon.Request {
     method: spec.method,
     path: spec.path,
     headers: spec.headers,
-    setupRequest(request, context) {
+    setupRequest(request) {
       let token = pool.shift();
       if (token === undefined) {
         tally.starved++;
         token = 'pool-ran-dry';
       }
-      (context as { token?: string }).token = token;
-      return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}` };
+      return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}${spec.extraBody ?? ''}` };
     },
     onResponse(status, body) {
       recordStatus(tally, status, body);
@@ -66,10 +62,8 @@ function fixedRequest(spec: LoadSpec, tally: Tally): autocannon.Request {
   };
 }
 
-async function main(): Promise<void> {
-  const specPath = process.argv[2];
-  if (!specPath) throw new Error('usage: load.ts <spec.json>');
-  const spec = JSON.parse(readFileSync(specPath, 'utf8')) as LoadSpec;
+/** As fast as the server answers, on `connections` connections (autocannon). */
+export async function httpLoad(spec: LoadSpec): Promise<LoadResult> {
   const tally: Tally = { statuses: {}, samples: [], starved: 0 };
   const request = spec.refreshTokens ? rotationRequest(spec, tally) : fixedRequest(spec, tally);
   const result = await autocannon({
@@ -81,8 +75,9 @@ async function main(): Promise<void> {
     requests: [request],
   });
   const non200 = Object.entries(tally.statuses).reduce((sum, [status, count]) => sum + (status === '200' ? 0 : count), 0);
-  const output: LoadResult = {
-    requestsPerSecond: result.requests.average,
+  return {
+    // Responses over the run's own length: exact for runs of a second or two, where per-second samples are few.
+    requestsPerSecond: result.requests.total / result.duration,
     total: result.requests.total,
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
@@ -93,10 +88,4 @@ async function main(): Promise<void> {
     unexpectedSamples: tally.samples,
     starved: tally.starved,
   };
-  process.stdout.write(`${JSON.stringify(output)}\n`);
 }
-
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exitCode = 1;
-});

@@ -1,13 +1,14 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { output, type Children } from './children';
-import { cpuMicros } from './cpu';
-import type { LoadResult, LoadSpec } from './load-spec';
-import { ROOT, type Server } from './servers';
-import type { TargetName, Workload } from './workloads';
+// Interleaved HTTP rounds: warm-up, then tessera and a baseline take turns,
+// the order alternating per round, each run an autocannon run in the agent.
+import type { Agent } from './agent-client';
+import type { LoadResult, LoadSpec } from './agent-protocol';
+import { cpuMicros } from './proc';
+import { median } from './stats';
+import type { Server } from './tessera';
 
-const LOAD_CORE = 1;
-const LOAD_STARTUP_ALLOWANCE_MS = 30_000; // worker start-up and shutdown on top of the run itself
+const LOAD_ALLOWANCE_MS = 30_000; // on top of the run itself
+
+export type Side = 'tessera' | 'baseline';
 
 export interface Plan {
   readonly connections: number;
@@ -15,6 +16,9 @@ export interface Plan {
   readonly rounds: number;
   readonly roundSeconds: number;
 }
+
+/** The request part of a LoadSpec; the rounds add url, connections and duration. */
+export type RequestSpec = Omit<LoadSpec, 'connections' | 'durationSeconds' | 'url'>;
 
 /** A load run and the server's CPU time per answered request over it (undefined without /proc). */
 export interface Measured extends LoadResult {
@@ -26,8 +30,7 @@ export interface Round {
   readonly baseline: Measured;
 }
 
-export interface WorkloadResult {
-  readonly workload: Workload;
+export interface Rounds {
   readonly rounds: readonly Round[];
   readonly tesseraRate: number; // median req/s over rounds
   readonly baselineRate: number;
@@ -42,58 +45,50 @@ export interface WorkloadResult {
   readonly baselineUnexpected: number; // the same for the baseline: a bench bug if not 0
 }
 
-export const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-
-let runCount = 0;
-
-/** One autocannon run in a load worker pinned to the load core, with the server's CPU time read around it. */
-export async function runLoad(children: Children, dir: string, server: Server, spec: Omit<LoadSpec, 'url'>): Promise<Measured> {
-  const specFile = join(dir, `load-${++runCount}.json`);
-  writeFileSync(specFile, JSON.stringify({ ...spec, url: server.url }));
+/** One autocannon run against `server`, with the server's CPU time read around it. */
+export async function runLoad(agent: Agent, server: Server, spec: Omit<LoadSpec, 'url'>): Promise<Measured> {
   const cpuBefore = cpuMicros(server.pid);
-  const child = children.start({ core: LOAD_CORE, command: [process.execPath, '--require', 'tsx/cjs', join(ROOT, 'bench', 'load.ts'), specFile], cwd: ROOT });
-  const stdout = await output(child, 'load worker', spec.durationSeconds * 1000 + LOAD_STARTUP_ALLOWANCE_MS);
+  const result = await agent.call('http', { ...spec, url: server.url }, spec.durationSeconds * 1000 + LOAD_ALLOWANCE_MS);
   const cpuAfter = cpuMicros(server.pid);
-  const last = stdout.trim().split('\n').pop();
-  if (!last) throw new Error('load worker printed nothing');
-  const result = JSON.parse(last) as LoadResult;
   const cpu = cpuBefore === undefined || cpuAfter === undefined || result.total === 0 ? undefined : (cpuAfter - cpuBefore) / result.total;
   return { ...result, cpuPerRequestUs: cpu };
 }
 
-export type Targets = Readonly<Record<TargetName, Server>>;
-
 const medianOf = (values: ReadonlyArray<number | undefined>): number | undefined =>
   values.every((value) => value !== undefined) ? median(values as number[]) : undefined;
 
-/**
- * Warms both servers up, then runs `plan.rounds` interleaved rounds (the
- * order alternates, so a drift of the machine does not favour one side).
- */
-export async function measureWorkload(children: Children, dir: string, workload: Workload, targets: Targets, plan: Plan): Promise<WorkloadResult> {
-  const run = async (target: TargetName, seconds: number) => {
-    const request = await workload.request(target, targets[target].url);
-    return runLoad(children, dir, targets[target], { ...request, connections: plan.connections, durationSeconds: seconds });
+export interface Contest {
+  readonly id: string;
+  readonly targets: Readonly<Record<Side, Server>>;
+  /** The requests of one run against one side (may create sessions on it first). */
+  request(side: Side): Promise<RequestSpec>;
+  /** Fixed offered load (req/s) instead of as fast as the server answers. */
+  readonly overallRate?: number;
+}
+
+/** Warms both sides up, then runs `plan.rounds` interleaved rounds (the order alternates, so a drift of the machine favours neither). */
+export async function measureRounds(agent: Agent, contest: Contest, plan: Plan): Promise<Rounds> {
+  const run = async (side: Side, seconds: number) => {
+    const request = await contest.request(side);
+    const rate = contest.overallRate === undefined ? {} : { overallRate: contest.overallRate };
+    return runLoad(agent, contest.targets[side], { ...request, ...rate, connections: plan.connections, durationSeconds: seconds });
   };
   const warmup = { tessera: await run('tessera', plan.warmupSeconds), baseline: await run('baseline', plan.warmupSeconds) };
 
   const rounds: Round[] = [];
   for (let index = 0; index < plan.rounds; index++) {
-    const order: TargetName[] = index % 2 === 0 ? ['tessera', 'baseline'] : ['baseline', 'tessera'];
-    const results: Partial<Record<TargetName, Measured>> = {};
-    for (const target of order) results[target] = await run(target, plan.roundSeconds);
-    rounds.push({ tessera: results.tessera!, baseline: results.baseline! });
+    const order: Side[] = index % 2 === 0 ? ['tessera', 'baseline'] : ['baseline', 'tessera'];
+    const results: Partial<Record<Side, Measured>> = {};
+    for (const side of order) results[side] = await run(side, plan.roundSeconds);
+    const { tessera, baseline } = results as Record<Side, Measured>;
+    rounds.push({ tessera, baseline });
     process.stdout.write(
-      `  ${workload.id} round ${index + 1}/${plan.rounds}: tessera ${Math.round(results.tessera!.requestsPerSecond)} req/s, baseline ${Math.round(results.baseline!.requestsPerSecond)} req/s\n`,
+      `  ${contest.id} round ${index + 1}/${plan.rounds}: tessera ${Math.round(tessera.requestsPerSecond)} req/s (p99 ${tessera.latencyP99Ms.toFixed(1)} ms), ` +
+        `baseline ${Math.round(baseline.requestsPerSecond)} req/s (p99 ${baseline.latencyP99Ms.toFixed(1)} ms)\n`,
     );
   }
   const all = [warmup, ...rounds];
   return {
-    workload,
     rounds,
     tesseraRate: median(rounds.map((round) => round.tessera.requestsPerSecond)),
     baselineRate: median(rounds.map((round) => round.baseline.requestsPerSecond)),

@@ -1,0 +1,23 @@
+import { join } from 'node:path';
+import { freePort, waitForHealth, type Children } from './children';
+import { ROOT } from './paths';
+import { SERVER_CORE, type Server } from './tessera';
+
+/** The baselines in bench/peers/, each a small file; README.md says how each is configured. */
+export type PeerName = 'bare-express' | 'bare-ws' | 'socketio' | 'oauth2-server';
+
+/** Starts a peer pinned to the server core, as tessera is; resolves once its /healthz answers. */
+export async function startPeer(children: Children, dir: string, name: PeerName, env: Readonly<Record<string, string>>): Promise<Server> {
+  const port = await freePort();
+  const logFile = join(dir, `${name}.log`);
+  const child = children.start({
+    core: SERVER_CORE,
+    command: [process.execPath, '--require', 'tsx/cjs', join(ROOT, 'bench', 'peers', `${name}.ts`)],
+    env: { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
+    cwd: ROOT,
+    logFile,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(`${url}/healthz`, child, name, logFile);
+  return { url, port, pid: child.pid!, child };
+}

@@ -1,0 +1,185 @@
+// How figures hold up as data grows (full mode only): refresh grants with
+// 1k / 100k / 1M stored sessions, GET /messages with 1k and 1M messages in
+// a conversation, fan-out p99 with 100 / 1,000 / 5,000 members. Each
+// session count has a database (and a tessera) of its own, so the three are
+// measured in interleaved rounds; rows are seeded straight into SQLite in
+// batched transactions.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { getJson, newSessions, passwordGrant, PUBLIC_CLIENT, signup, BENCH_USER } from '../lib/api';
+import type { Context } from '../lib/context';
+import { measureRounds, runLoad, type Measured } from '../lib/http-rounds';
+import { interleave } from '../lib/interleave';
+import { seedConversation, seedMessages, seedSessions, seedUsers, type SeededUser } from '../lib/sqlite-seed';
+import { median } from '../lib/stats';
+import { ms, perSecond, ratio, type Row, type Section } from '../lib/table';
+import { sqliteUrl, startTessera, type Server } from '../lib/tessera';
+import { roundDetails, roundProblems } from './http';
+import type { SectionSpec } from './section';
+import { tesseraFanout } from './sockets';
+
+const SESSION_LEVELS = [1_000, 100_000, 1_000_000];
+const HISTORY = { small: 1_000, large: 1_000_000 };
+const FANOUT_MEMBERS = [100, 1_000, 5_000];
+const FILLER_USERS = 1_000; // the seeded sessions belong to these, in turn
+const PAGE = 50; // GET /messages reads the newest page, as a client catching up does
+const LATENCY_LOAD_SHARE = 0.5;
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const SPARE_SESSIONS = 10;
+
+const grouped = (n: number) => n.toLocaleString('en-US');
+
+interface Part {
+  readonly rows: Row[];
+  readonly details: string[];
+  readonly problems: string[];
+}
+
+function countSessions(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+interface ScalingServer {
+  readonly server: Server;
+  readonly file: string;
+}
+
+/** A tessera on a database of its own, the bench user signed up, `sessions` stored in all (filler users' seeded ones). */
+async function serverWithSessions(context: Context, sessions: number): Promise<ScalingServer> {
+  const { dir, children } = context.setup;
+  const name = `scaling-${sessions}`;
+  const file = join(dir, `${name}.db`);
+  const server = await startTessera(children, { dir, databaseUrl: sqliteUrl(dir, `${name}.db`), name: `tessera-${name}` });
+  await signup(server.url);
+  await passwordGrant(server.url);
+  const fillers = seedUsers(file, BENCH_USER, Array.from({ length: FILLER_USERS }, (_, i) => `filler-${i + 1}`)).map((u) => u.id);
+  const missing = sessions - countSessions(file);
+  const started = Date.now();
+  seedSessions(file, Array.from({ length: missing }, (_, i) => fillers[i % fillers.length]!), false);
+  context.say(`  ${grouped(sessions)} sessions stored (${((Date.now() - started) / 1000).toFixed(1)} s to seed)`);
+  return { server, file };
+}
+
+/** Refresh grants on three servers that differ only in how many sessions they store, in interleaved rounds. */
+async function refreshScaling(context: Context, servers: readonly ScalingServer[]): Promise<Part> {
+  const { agent, plan } = context.setup;
+  const labels = SESSION_LEVELS.map(grouped);
+  context.say(`scaling: refresh grants with ${labels.join(' / ')} stored sessions, interleaved rounds`);
+  const rounds = await interleave<string, Measured>(
+    labels,
+    plan.rounds,
+    async (label, warmup) => {
+      const { server } = servers[labels.indexOf(label)]!;
+      const refreshTokens = await newSessions(server.url, plan.connections + SPARE_SESSIONS);
+      const request = { method: 'POST' as const, path: '/token', headers: FORM, refreshTokens, extraBody: `&client_id=${PUBLIC_CLIENT}` };
+      return runLoad(agent, server, { ...request, connections: plan.connections, durationSeconds: warmup ? plan.warmupSeconds : plan.roundSeconds });
+    },
+    (round, r) => context.say(`  refresh round ${round}/${plan.rounds}: ${labels.map((label) => `${label} ${Math.round(r[label]!.requestsPerSecond)} req/s`).join(', ')}`),
+  );
+  const rate = (label: string) => median(rounds.map((r) => r[label]!.requestsPerSecond));
+  const versus = (label: string) => median(rounds.map((r) => r[label]!.requestsPerSecond / r[labels[0]!]!.requestsPerSecond));
+  const unexpected = rounds.flatMap((r) => Object.values(r)).filter((m) => m.unexpected > 0);
+  return {
+    rows: labels.map((label, i) => ({
+      title: `refresh grant req/s, ${label} stored sessions${i === 0 ? '' : ` (vs ${labels[0]})`}`,
+      tessera: perSecond(rate(label)),
+      baseline: i === 0 ? '—' : perSecond(rate(labels[0]!)),
+      ratio: i === 0 ? '—' : ratio(versus(label)),
+      checks: [],
+    })),
+    details: labels.map((label) => `- refresh with ${label} sessions stored: rounds ${rounds.map((r) => r[label]!.requestsPerSecond.toFixed(0)).join(', ')} req/s`),
+    problems: unexpected.map((m) => `refresh scaling: ${m.unexpected} responses other than 200: ${m.unexpectedSamples.join('; ')}`),
+  };
+}
+
+async function historyScaling(context: Context, { server, file }: ScalingServer): Promise<Part> {
+  const { agent, plan } = context.setup;
+  const { access_token: token } = await passwordGrant(server.url);
+  const bench: SeededUser = { id: ((await getJson(server.url, '/me', token)) as { id: string }).id, username: BENCH_USER };
+  const conversations = { small: 'bench-history-small', large: 'bench-history-large' };
+  const last = { small: 0, large: 0 };
+  for (const size of ['small', 'large'] as const) {
+    const started = Date.now();
+    seedConversation(file, conversations[size], [bench.id]);
+    last[size] = seedMessages(file, conversations[size], bench, HISTORY[size]);
+    context.say(`  seeded ${grouped(HISTORY[size])} messages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  const path = (size: 'small' | 'large') => `/messages/${conversations[size]}?after_seq=${last[size] - PAGE}&limit=${PAGE}`;
+  const contest = (overallRate?: number) => ({
+    id: 'messages',
+    targets: { tessera: server, baseline: server },
+    // "tessera" is the large conversation, "baseline" the small one, on the same server.
+    request: async (side: 'tessera' | 'baseline') => ({ method: 'GET' as const, path: path(side === 'tessera' ? 'large' : 'small'), headers: { authorization: `Bearer ${token}` } }),
+    ...(overallRate === undefined ? {} : { overallRate }),
+  });
+  context.say(`scaling: GET /messages, newest ${PAGE} of ${grouped(HISTORY.large)} vs of ${grouped(HISTORY.small)}`);
+  const saturated = await measureRounds(agent, contest(), plan);
+  const offered = Math.max(100, Math.round((saturated.baselineRate * LATENCY_LOAD_SHARE) / 100) * 100);
+  const latency = await measureRounds(agent, contest(offered), plan);
+  const rateTitle = `GET /messages (newest ${PAGE}), ${grouped(HISTORY.large)} vs ${grouped(HISTORY.small)} messages, req/s`;
+  const latencyTitle = `GET /messages p99 at ${perSecond(offered)} offered, ${grouped(HISTORY.large)} vs ${grouped(HISTORY.small)} messages`;
+  return {
+    rows: [
+      { title: rateTitle, tessera: perSecond(saturated.tesseraRate), baseline: perSecond(saturated.baselineRate), ratio: ratio(saturated.ratio), checks: [] },
+      { title: latencyTitle, tessera: ms(latency.tesseraP99Ms), baseline: ms(latency.baselineP99Ms), ratio: ratio(latency.tesseraP99Ms / latency.baselineP99Ms), checks: [] },
+    ],
+    details: ['', ...roundDetails(rateTitle, saturated), ...roundDetails(latencyTitle, latency)],
+    problems: [...roundProblems(rateTitle, saturated), ...roundProblems(latencyTitle, latency)],
+  };
+}
+
+async function fanoutScaling(context: Context): Promise<Part> {
+  const results: Array<{ members: number; p99: number; rounds: number[]; missing: number }> = [];
+  for (const members of FANOUT_MEMBERS) {
+    context.say(`scaling: fan-out to ${grouped(members)} members`);
+    const rounds = await tesseraFanout(context, members);
+    results.push({ members, p99: median(rounds.map((r) => r.p99Ms)), rounds: rounds.map((r) => r.p99Ms), missing: rounds.reduce((sum, r) => sum + r.missing, 0) });
+  }
+  const first = results[0]!.p99;
+  return {
+    rows: results.map(({ members, p99 }, i) => ({
+      title: `fan-out p99, ${grouped(members)} members${i === 0 ? '' : ` (vs ${grouped(FANOUT_MEMBERS[0]!)})`}`,
+      tessera: ms(p99),
+      baseline: i === 0 ? '—' : ms(first),
+      ratio: i === 0 ? '—' : ratio(p99 / first),
+      checks: [],
+    })),
+    details: ['', ...results.map((r) => `- fan-out to ${grouped(r.members)} members, p99 per round: ${r.rounds.map((v) => v.toFixed(1)).join(', ')} ms`)],
+    problems: results.filter((r) => r.missing > 0).map((r) => `fan-out to ${grouped(r.members)} members: ${r.missing} deliveries missing`),
+  };
+}
+
+export const scalingSection: SectionSpec = {
+  id: 'scaling',
+  title: 'scaling: stored sessions, conversation history, conversation members',
+  skip: (context) => (context.mode === 'quick' ? 'full mode only: seeding a million sessions and a million messages takes minutes' : undefined),
+  async run(context): Promise<Section> {
+    const servers: ScalingServer[] = [];
+    const parts: Part[] = [];
+    try {
+      context.say('scaling: one tessera per stored-session count, each on its own database');
+      for (const level of SESSION_LEVELS) servers.push(await serverWithSessions(context, level));
+      parts.push(await refreshScaling(context, servers));
+      parts.push(await historyScaling(context, servers[0]!));
+    } finally {
+      await Promise.all(servers.map(({ server }) => context.setup.children.stop(server.child)));
+    }
+    parts.push(await fanoutScaling(context));
+    return {
+      id: 'scaling',
+      title: this.title,
+      rows: parts.flatMap((p) => p.rows),
+      details: [
+        '- sessions and messages in databases of their own, each served by its own tessera; fan-out on the main one, members with one socket each',
+        ...parts.flatMap((p) => p.details),
+        '',
+      ],
+      problems: parts.flatMap((p) => p.problems),
+    };
+  },
+};

@@ -4,7 +4,7 @@ import { base32Decode } from '../../src/accounts/two-factor-totp';
 import { codeIn, emailOf, Mailbox, otpAt, TestClock, wrongCode } from '../accounts/account-security-support';
 import { startServer, type TestServer } from '../support/server';
 import { PASSWORD } from '../support/users';
-import { buildWebClient, chromiumInstalled, CHROMIUM, launchChromium, openBrowser, screenshot, type Person } from './browser';
+import { prepareBrowser, openBrowser, screenshot, type Person } from './browser';
 
 const STEP_MS = 30_000;
 
@@ -18,15 +18,9 @@ describe('web client: e-mail verification and two-step sign-in (Chromium)', func
   const clock = new TestClock();
 
   before(async function () {
-    if (!chromiumInstalled()) {
-      if (process.env.CI) throw new Error(`Chromium is not installed at ${CHROMIUM}`);
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`);
-      this.skip();
-    }
-    buildWebClient();
+    browser = await prepareBrowser(this);
     mailbox = await Mailbox.start();
     server = await startServer({ REQUIRE_EMAIL_VERIFICATION: 'true', SMTP_URL: mailbox.url, RATE_LIMITS: 'off' }, 'sqlite', { clock: clock.now });
-    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

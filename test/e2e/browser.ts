@@ -15,7 +15,7 @@ const PHONE = { width: 390, height: 844 };
 const STEP_MS = 5_000;
 
 /** Builds web/dist with the real build script, so the suite tests what `npm run build` ships. */
-export function buildWebClient(): void {
+function buildWebClient(): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build-web.mjs')], { cwd: ROOT, stdio: 'pipe' });
 }
 
@@ -23,7 +23,7 @@ export function buildWebClient(): void {
  * Debian's Chromium through playwright-core. Playwright gives every launch a
  * fresh temporary user-data dir, removed on close.
  */
-export function launchChromium(): Promise<Browser> {
+function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
 }
 
@@ -65,4 +65,19 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export const messageTexts = (page: Page): Promise<string[]> => page.locator('.messages li p').allTextContents();
 
 /** True when Chromium is installed; the suite then runs (in CI it must). */
-export const chromiumInstalled = (): boolean => existsSync(CHROMIUM);
+const chromiumInstalled = (): boolean => existsSync(CHROMIUM);
+
+/**
+ * A suite's first step: builds the web client, then launches Chromium. In CI
+ * a missing Chromium fails the suite; elsewhere the suite is skipped with the
+ * reason printed.
+ */
+export async function prepareBrowser(suite: Mocha.Context): Promise<Browser> {
+  if (!chromiumInstalled()) {
+    if (process.env.CI) throw new Error(`Chromium is not installed at ${CHROMIUM}`);
+    console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`);
+    suite.skip();
+  }
+  buildWebClient();
+  return launchChromium();
+}

@@ -4,7 +4,7 @@ import { codeIn, emailOf, Mailbox, wrongCode } from '../accounts/account-securit
 import { expectError } from '../support/expectations';
 import { startServer, type TestServer } from '../support/server';
 import { login, PASSWORD } from '../support/users';
-import { buildWebClient, chromiumInstalled, CHROMIUM, launchChromium, openBrowser, screenshot, type Person } from './browser';
+import { prepareBrowser, openBrowser, screenshot, type Person } from './browser';
 
 const NEW_PASSWORD = 'a password after the reset';
 const KEYBOARD_PASSWORD = 'a password typed at the keyboard';
@@ -17,19 +17,13 @@ describe('web client: forgot password (Chromium)', function () {
   const people: Person[] = [];
 
   before(async function () {
-    if (!chromiumInstalled()) {
-      if (process.env.CI) throw new Error(`Chromium is not installed at ${CHROMIUM}`);
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`);
-      this.skip();
-    }
-    buildWebClient();
+    browser = await prepareBrowser(this);
     mailbox = await Mailbox.start();
     server = await startServer({ SMTP_URL: mailbox.url, RATE_LIMITS: 'off' });
     for (const username of ['erin', 'fred']) {
       const res = await server.request.post('/signup').send({ username, password: PASSWORD, email: emailOf(username) });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
     }
-    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

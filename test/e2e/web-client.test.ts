@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server';
 import { bearer, login } from '../support/users';
-import { buildWebClient, chromiumInstalled, CHROMIUM, launchChromium, messageTexts, openBrowser, screenshot, signIn, type Person } from './browser';
+import { prepareBrowser, messageTexts, openBrowser, screenshot, signIn, type Person } from './browser';
 
 const LOGGED_OUT_WITHIN_MS = 2_000;
 const HOUR = 3_600_000;
@@ -22,14 +22,8 @@ describe('web client at GET / (Chromium)', function () {
   const people = () => [alice, bob, aliceElsewhere].filter(Boolean);
 
   before(async function () {
-    if (!chromiumInstalled()) {
-      if (process.env.CI) throw new Error(`Chromium is not installed at ${CHROMIUM}`);
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`);
-      this.skip();
-    }
-    buildWebClient();
+    browser = await prepareBrowser(this);
     server = await startServer({ RATE_LIMITS: 'off' });
-    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -24,8 +24,48 @@ export interface CliResult {
  * environment leaks into the configuration under test.
  */
 export function spawnCli(args: readonly string[], cwd: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--require', TSX, MAIN, ...args], { cwd, env: childEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function childEnvironment(env: Record<string, string>): Record<string, string> {
   const inherited = Object.fromEntries(['PATH', 'TMPDIR'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
-  return spawn(process.execPath, ['--require', TSX, MAIN, ...args], { cwd, env: { ...inherited, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  return { ...inherited, ...env };
+}
+
+/**
+ * Like spawnCli, but on a pseudo-terminal of its own (util-linux `script`),
+ * as at an operator's shell: what the child writes and the terminal echoes
+ * comes out on stdout, and stdin is what is typed. `args` must not need quoting.
+ */
+export function spawnCliOnTerminal(args: readonly string[], cwd: string, env: Record<string, string>): ChildProcess {
+  const command = [process.execPath, '--require', TSX, MAIN, ...args].join(' ');
+  return spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], { cwd, env: childEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Everything `child` has written to stdout so far, and a wait (bounded by `timeoutMs`) for a text to appear in it. */
+export function screenOf(child: ChildProcess): { text: () => string; waitFor: (text: string, timeoutMs?: number) => Promise<void> } {
+  let screen = '';
+  const waiters = new Set<() => void>();
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    screen += chunk;
+    for (const check of waiters) check();
+  });
+  const waitFor = (text: string, timeoutMs = CLI_TIMEOUT_MS) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no ${JSON.stringify(text)} on the screen within ${timeoutMs} ms: ${JSON.stringify(screen)}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!screen.includes(text)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+    });
+  return { text: () => screen, waitFor };
 }
 
 /** Resolves when `child` exits, with its code; kills it and rejects after `timeoutMs`. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type supertest from 'supertest';
-import { CliWorkspace, passwordGrant } from './cli-process';
+import { CliWorkspace, exitOf, passwordGrant, screenOf, spawnCliOnTerminal } from './cli-process';
 
 interface ListedUser {
   id: string;
@@ -31,6 +31,33 @@ describe('tessera user', () => {
     const token = await passwordGrant(server, 'alice', 'alice-password-1').send({ scope: 'admin' });
     expect(token.status, JSON.stringify(token.body)).to.equal(200);
     expect(token.body.scope).to.equal('admin');
+  });
+
+  it('asks for the password twice on a terminal, never echoing it, then creates the admin', async () => {
+    const child = spawnCliOnTerminal(['user', 'add', 'tina', '--admin'], cli.dir, cli.env);
+    const screen = screenOf(child);
+    const exited = exitOf(child);
+    await screen.waitFor('Password: ');
+    child.stdin!.write('tina-password-1\r');
+    await screen.waitFor('Repeat password: ');
+    child.stdin!.write('tina-password-1\r');
+    expect(await exited).to.equal(0);
+    expect(screen.text()).to.match(/created user tina .*with role admin/);
+    expect(screen.text()).not.to.include('tina-password-1');
+    expect((await passwordGrant(server, 'tina', 'tina-password-1')).status).to.equal(200);
+  });
+
+  it('refuses on a terminal when the two passwords differ, creating no user', async () => {
+    const child = spawnCliOnTerminal(['user', 'add', 'vic'], cli.dir, cli.env);
+    const screen = screenOf(child);
+    const exited = exitOf(child);
+    await screen.waitFor('Password: ');
+    child.stdin!.write('vic-password-1\r');
+    await screen.waitFor('Repeat password: ');
+    child.stdin!.write('vic-password-2\r');
+    expect(await exited).to.equal(1);
+    expect(screen.text()).to.include('the passwords differ');
+    expect((await listed()).map((u) => u.username)).not.to.include('vic');
   });
 
   it('adds a user without roles unless --admin is given', async () => {

@@ -196,10 +196,15 @@ export interface FanoutFigures {
 
 type FanoutSide = 'tessera' | 'socketio';
 const FANOUT_RECEIVERS = 1_000;
-const fanoutMessages = (context: Context) => (context.mode === 'full' ? 30 : 10);
+export const fanoutMessages = (context: Context) => (context.mode === 'full' ? 30 : 10);
 
 /** Opens one sender and `receivers.length` receiver sockets for a fan-out on `side`; returns the tags. */
-async function openFanout(context: Context, side: FanoutSide, receivers: readonly TokenUser[]): Promise<{ senderTag: string; receiverTag: string }> {
+export interface FanoutTags {
+  readonly senderTag: string;
+  readonly receiverTag: string;
+}
+
+export async function openFanout(context: Context, side: FanoutSide, receivers: readonly TokenUser[]): Promise<FanoutTags> {
   const bench = context.benchUser;
   const tag = `fanout-${side}-${suffix()}`;
   const room = `bench-fanout-${suffix()}`;
@@ -212,25 +217,15 @@ async function openFanout(context: Context, side: FanoutSide, receivers: readonl
   return { senderTag: `${tag}-tx`, receiverTag: `${tag}-rx` };
 }
 
-async function fanoutRound(context: Context, tags: { senderTag: string; receiverTag: string }, messages: number): Promise<FanoutFigures> {
+export async function fanoutRound(context: Context, tags: FanoutTags, messages: number): Promise<FanoutFigures> {
   const r = await context.setup.agent.call('fanout', { ...tags, messages, timeoutMs: FANOUT_TIMEOUT_MS }, messages * FANOUT_TIMEOUT_MS + AGENT_ALLOWANCE_MS);
   // No delivery at all leaves no latency (NaN, sent as null).
   return { p50Ms: r.p50Ms ?? Number.NaN, p99Ms: r.p99Ms ?? Number.NaN, maxMs: r.maxMs ?? Number.NaN, missing: r.missing };
 }
 
-/** tessera alone: fan-out to `members` sockets in a conversation of that many members (the scaling table). */
-export async function tesseraFanout(context: Context, members: number): Promise<FanoutFigures[]> {
-  const { plan } = context.setup;
-  const tags = await openFanout(context, 'tessera', await context.users(members));
-  try {
-    await fanoutRound(context, tags, fanoutMessages(context));
-    const rounds: FanoutFigures[] = [];
-    for (let round = 0; round < plan.rounds; round++) rounds.push(await fanoutRound(context, tags, fanoutMessages(context)));
-    return rounds;
-  } finally {
-    await closeSockets(context, tags.receiverTag);
-    await closeSockets(context, tags.senderTag);
-  }
+export async function closeFanout(context: Context, tags: FanoutTags): Promise<void> {
+  await closeSockets(context, tags.receiverTag);
+  await closeSockets(context, tags.senderTag);
 }
 
 const fanout: SectionSpec = {
@@ -274,10 +269,7 @@ const fanout: SectionSpec = {
         problems: missing > 0 ? [`${missing} fan-out deliveries did not arrive within ${FANOUT_TIMEOUT_MS / 1000} s`] : [],
       };
     } finally {
-      for (const side of ['tessera', 'socketio'] as const) {
-        await closeSockets(context, tags[side].receiverTag);
-        await closeSockets(context, tags[side].senderTag);
-      }
+      for (const side of ['tessera', 'socketio'] as const) await closeFanout(context, tags[side]);
     }
   },
 };

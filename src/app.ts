@@ -1,4 +1,4 @@
-import express, { Router, type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { z } from 'zod';
 import { accountRoutes } from './accounts/account-routes';
 import { adminRoutes } from './accounts/admin-routes';
@@ -8,6 +8,7 @@ import { parseBody } from './http/body-parsing';
 import { cors } from './http/cors';
 import { securityHeaders } from './http/security-headers';
 import { errorHandler, unknownRoute } from './http/error-handler';
+import { inSequence } from './http/in-sequence';
 import { metricsRoute } from './http/metrics-route';
 import { openApiDocument } from './http/openapi';
 import { readiness } from './http/readiness';
@@ -36,8 +37,7 @@ export interface AppOptions {
 const readinessJson = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()) });
 
 /** Every route of the REST API, registered once with the `Api` registry that also documents it. */
-function routes(services: Services, gateway: Gateway, api: Api, options: AppOptions): Router {
-  const router = Router();
+function routes(router: Router, services: Services, gateway: Gateway, api: Api, options: AppOptions): void {
   const { config, db, bus } = services;
   const limits = createRateLimits(config, services.metrics, options.rateLimitStore);
 
@@ -83,13 +83,18 @@ function routes(services: Services, gateway: Gateway, api: Api, options: AppOpti
       res.json(document);
     },
   );
-  return router;
 }
 
 /** Each tenant counts its own rate limits: in memory it has its own counters, in Redis its own keys. */
 function tenantOptions(options: AppOptions, tenantId: string): AppOptions {
   const store = options.rateLimitStore;
   return store ? { ...options, rateLimitStore: (prefix) => store(`${prefix}${tenantId}:`) } : options;
+}
+
+function tenantRouter(tenant: Services, gateway: Gateway, options: AppOptions): Router {
+  const router = express.Router();
+  routes(router, tenant, gateway, new Api(bearer(tenant.accessTokens)), options);
+  return router;
 }
 
 /**
@@ -106,18 +111,23 @@ export function createApp(tenants: TenantDirectory, gateway: Gateway, options: A
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(requestId);
-  app.use(requestLog(logger, services.metrics));
   // connect-src 'self' covers the same-origin ws:/wss: socket (CSP Level 3). upgrade-insecure-requests
   // only when served over https: on a plain-http host it would send the web client's assets to https.
   const upgradeInsecureRequests = config.issuer.startsWith('https:') ? [] : null;
-  app.use(securityHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], connectSrc: ["'self'"], upgradeInsecureRequests } } }));
-  app.use(cors(config.corsOrigins));
+  app.use(
+    inSequence(
+      requestId,
+      requestLog(logger, services.metrics),
+      securityHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], connectSrc: ["'self'"], upgradeInsecureRequests } } }),
+      cors(config.corsOrigins),
+    ),
+  );
   const api = new Api(bearer(accessTokens));
-  app.use(webRoutes(api));
+  // Routes go on the app's own router: a nested router costs every request that passes through it.
+  webRoutes(api, app.router);
   app.use(parseBody);
-  app.use(tenantRouting(tenants, (tenant) => routes(tenant, gateway, new Api(bearer(tenant.accessTokens)), tenantOptions(options, tenant.tenantId))));
-  app.use(routes(services, gateway, api, options));
+  app.use(tenantRouting(tenants, (tenant) => tenantRouter(tenant, gateway, tenantOptions(options, tenant.tenantId))));
+  routes(app.router, services, gateway, api, options);
   app.use(unknownRoute);
   app.use(errorHandler(logger));
   return app;

@@ -91,7 +91,7 @@ export async function createServices(config: Config, options: TesseraOptions = {
       revoked,
       sessions,
       users: new Users(db, sessions, config.passwordHashCost, reads),
-      clients: new Clients(db, sessions),
+      clients: new Clients(db, sessions, reads),
       refreshTokens: new RefreshTokens(db, sessions, { reuseGrace: config.refreshReuseGrace, idleTtl: config.refreshIdleTtl, onReuse: () => metrics.refreshReuse.inc() }),
       messages: new MessageStore(db, bus, webhook, (role) => metrics.messagesStored.inc({ role })),
       webhook,

@@ -8,6 +8,7 @@ import type { Services } from '../services';
 import { emailSchema, passwordSchema, usernameSchema } from './account-rules';
 import { passwordResetRoutes } from './password-reset-routes';
 import { twoFactorRoutes } from './two-factor-routes';
+import { Profiles } from './profiles';
 import { publicUser, userJson } from './users';
 import { EmailVerification } from './verification';
 import { verificationRoutes } from './verification-routes';
@@ -42,12 +43,13 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
   const { config, tenantId, users, sessions } = services;
   const userToken = { user: true } as const;
   const verification = new EmailVerification(services);
+  const profiles = new Profiles(users);
 
-  async function currentUser(subject: string) {
-    const user = await users.queries.findById(tenantId, subject);
+  const found = <T>(user: T | undefined): T => {
     if (!user) throw notFound('user');
     return user;
-  }
+  };
+  const currentUser = async (subject: string) => found(await users.queries.findById(tenantId, subject));
 
   api.route(
     router,
@@ -83,7 +85,7 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
       responses: { 200: { description: 'You', schema: userJson }, ...errorResponses('auth') },
     },
     async ({ principal }, _req, res) => {
-      res.json(publicUser(await currentUser(principal.subject)));
+      res.json(publicUser(found(await profiles.of(principal))));
     },
   );
 

@@ -7,6 +7,7 @@ import { errorResponses } from '../http/openapi-responses';
 import { GRANT_TYPES, publicClient } from '../oauth/clients';
 import type { Services } from '../services';
 import { emailSchema, passwordSchema, rolesSchema, usernameSchema } from './account-rules';
+import type { UserRow } from '../db/queries/users';
 import { publicUser, userJson } from './users';
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
@@ -45,7 +46,7 @@ const clientJson = z.object({
   confidential: z.boolean(),
   created_at: z.iso.datetime(),
 });
-const adminUser = (user: Parameters<typeof publicUser>[0]) => ({ ...publicUser(user), disabled: user.disabled });
+const adminUser = (user: UserRow) => ({ ...publicUser(user), disabled: user.disabled });
 
 const TAG = 'Admin';
 const admin = { scope: ADMIN_SCOPE, user: true } as const;

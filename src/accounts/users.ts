@@ -5,7 +5,7 @@ import { conflict } from '../errors';
 import { isUniqueViolation } from '../db/errors';
 import { createAccountCodeQueries } from '../db/queries/account-codes';
 import { createMfaTokenQueries } from '../db/queries/mfa-tokens';
-import { createUserQueries, type UserRow } from '../db/queries/users';
+import { createUserQueries, type UserProfile, type UserRow } from '../db/queries/users';
 import type { Reads } from '../db/reads';
 import { RESET_PURPOSE } from './password-reset';
 import { hashPassword, needsRehash, verifyPassword } from './passwords';
@@ -28,7 +28,7 @@ export const userJson = z.object({
 });
 
 /** Public view of a user, as the API shows it. */
-export const publicUser = (user: UserRow) => ({
+export const publicUser = (user: UserProfile) => ({
   id: user.id,
   username: user.username,
   email: user.email,

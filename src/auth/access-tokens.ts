@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { invalidToken } from '../errors';
+import { signJws } from './jws';
 import type { KeyRing, SigningKey } from './key-ring';
 import type { RevokedSessions } from './revoked-sessions';
 import { formatScope, parseScope } from './scopes';
@@ -51,7 +52,8 @@ const MAX_TOKEN_LENGTH = 8_192;
 const MAX_EPOCH_SECONDS = 8_640_000_000_000;
 const CACHE_LIMIT = 10_000;
 // RFC 9068 §4: "at+jwt", or the full media type.
-const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+const ACCESS_TOKEN_TYPE = 'at+jwt';
+const ACCESS_TOKEN_TYPES = new Set([ACCESS_TOKEN_TYPE, `application/${ACCESS_TOKEN_TYPE}`]);
 
 function decodeHeader(token: string): { alg?: unknown; kid?: unknown; typ?: unknown } | undefined {
   const end = token.indexOf('.');
@@ -113,8 +115,7 @@ export class AccessTokens {
       ...(grant.username === undefined ? {} : { username: grant.username }),
       roles: grant.roles,
     };
-    const token = jwt.sign(claims, key.privateKey, { algorithm: key.alg, keyid: key.kid, header: { alg: key.alg, typ: 'at+jwt' } });
-    return { token, expiresIn: this.options.ttl, expiresAt: exp };
+    return { token: signJws(key, ACCESS_TOKEN_TYPE, claims), expiresIn: this.options.ttl, expiresAt: exp };
   }
 
   /** Checks signature, type, issuer, audience, expiry and revocation; throws `invalid_token`. */

@@ -1,8 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Sessions } from '../accounts/sessions';
 import { ADMIN_SCOPE, formatScope, USER_SCOPES } from '../auth/scopes';
 import { createClientQueries, type ClientRow } from '../db/queries/clients';
+import type { Reads } from '../db/reads';
 import { conflict, notFound } from '../errors';
 
 export const BUILT_IN_CLIENT_ID = 'tessera';
@@ -18,7 +19,7 @@ export interface NewClient {
 }
 
 // Client secrets are 256 random bits: a fast hash is enough, unlike passwords.
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+const hashSecret = (secret: string) => hash('sha256', secret, 'hex');
 
 /** Public view of a client, as the admin API and CLI show it. */
 export const publicClient = (client: ClientRow) => ({
@@ -49,8 +50,9 @@ export class Clients {
   constructor(
     db: Knex,
     private readonly sessions: Sessions,
+    reads?: Reads,
   ) {
-    this.queries = createClientQueries(db);
+    this.queries = createClientQueries(db, reads);
   }
 
   /** Registers a client; the secret (confidential clients only) is returned this once and stored hashed. */

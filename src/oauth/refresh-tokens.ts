@@ -1,8 +1,9 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Sessions } from '../accounts/sessions';
-import { createRefreshTokenQueries } from '../db/queries/refresh-tokens';
-import { createSessionQueries, type SessionRow } from '../db/queries/sessions';
+import { createRefreshRotationQueries, type RotationSession, type RotationState, type RotationWrites, type SessionUser } from '../db/queries/refresh-rotation';
+import { createRefreshTokenQueries, type RefreshTokenRow } from '../db/queries/refresh-tokens';
+import type { SessionRow } from '../db/queries/sessions';
 import { invalidGrant } from '../errors';
 
 export interface RefreshTokenOptions {
@@ -15,7 +16,8 @@ export interface RefreshTokenOptions {
 }
 
 export interface Rotation {
-  readonly session: SessionRow;
+  readonly session: RotationSession;
+  readonly user: SessionUser;
   readonly refreshToken: string;
 }
 
@@ -26,17 +28,27 @@ export interface UseContext {
   readonly ip: string | null;
   readonly userAgent: string | null;
   /** Refuses the request (by throwing) before any token is consumed, e.g. for a scope the session lacks. */
-  readonly check?: (session: SessionRow) => unknown;
+  readonly check?: (session: RotationSession) => unknown;
 }
 
 /** Refresh tokens are stored only as SHA-256 hashes: 256 random bits need no slow hash. */
-export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('hex');
+export const hashRefreshToken = (token: string) => hash('sha256', token, 'hex');
 
 const newToken = () => randomBytes(32).toString('base64url');
 
+const newTokenRow = (sessionId: string, token: string, now: number): RefreshTokenRow => ({
+  id: randomUUID(),
+  session_id: sessionId,
+  token_hash: hashRefreshToken(token),
+  created_at: now,
+  rotated_at: null,
+  successor_id: null,
+  successor_sealed: null,
+});
+
 // The successor is sealed with a key only the holder of its parent can
 // derive, so the database alone never yields a usable refresh token.
-const sealingKey = (parent: string) => createHash('sha256').update('tessera refresh successor\0').update(parent).digest();
+const sealingKey = (parent: string) => hash('sha256', `tessera refresh successor\0${parent}`, 'buffer');
 
 function seal(parent: string, successor: string): string {
   const iv = randomBytes(12);
@@ -70,21 +82,13 @@ export class RefreshTokens {
   /** Issues the first refresh token of a session. */
   async issue(sessionId: string, now = Date.now(), db: Knex = this.db): Promise<string> {
     const token = newToken();
-    await createRefreshTokenQueries(db).insert({
-      id: randomUUID(),
-      session_id: sessionId,
-      token_hash: hashRefreshToken(token),
-      created_at: now,
-      rotated_at: null,
-      successor_id: null,
-      successor_sealed: null,
-    });
+    await createRefreshTokenQueries(db).insert(newTokenRow(sessionId, token, now));
     return token;
   }
 
-  /** Rotates a presented refresh token; throws `invalid_grant` for anything but a live, own token. */
+  /** Rotates a presented refresh token; throws `invalid_grant` for anything but a live, own token of an enabled user. */
   async rotate(presented: string, use: UseContext, now = Date.now()): Promise<Rotation> {
-    const outcome = await this.db.transaction((trx) => this.rotateIn(trx, presented, use, now));
+    const outcome = await createRefreshRotationQueries(this.db).rotate(hashRefreshToken(presented), (state) => this.decide(state, presented, use, now));
     if (outcome.kind === 'reuse') {
       this.options.onReuse?.();
       await this.sessions.revoke({ id: outcome.sessionId }, 'refresh_token_reuse', now);
@@ -101,43 +105,32 @@ export class RefreshTokens {
   }
 
   /** True while the session can still be refreshed. */
-  isLive(session: SessionRow, now: number): boolean {
+  isLive(session: Pick<SessionRow, 'revoked_at' | 'expires_at' | 'last_used_at'>, now: number): boolean {
     return session.revoked_at === null && session.expires_at > now && session.last_used_at + this.options.idleTtl * 1000 > now;
   }
 
-  private async rotateIn(trx: Knex.Transaction, presented: string, use: UseContext, now: number): Promise<Outcome> {
-    const tokens = createRefreshTokenQueries(trx);
-    const sessions = createSessionQueries(trx);
-    const row = await tokens.findByHashForUpdate(hashRefreshToken(presented));
-    if (!row) throw invalidGrant('The refresh token is invalid.');
-    const session = await sessions.findById(row.session_id);
-    if (!session || !this.isLive(session, now)) throw invalidGrant('The session of this refresh token has ended.');
+  /** The rules of one rotation, applied inside its transaction. */
+  private decide(state: RotationState | undefined, presented: string, use: UseContext, now: number): { result: Outcome; writes?: RotationWrites } {
+    if (!state) throw invalidGrant('The refresh token is invalid.');
+    const { token, session, user, successor } = state;
+    if (!this.isLive(session, now)) throw invalidGrant('The session of this refresh token has ended.');
     // RFC 6749 §6: the token must have been issued to the authenticated client (of the same tenant: SPEC §8).
     if (session.tenant_id !== use.tenantId || session.client_id !== use.clientId) throw invalidGrant('The refresh token was issued to another client.');
+    if (!user || user.disabled) throw invalidGrant('The account of this session is disabled.');
 
-    if (row.rotated_at !== null) {
-      const successor = row.successor_id === null ? undefined : await tokens.findById(row.successor_id);
-      const withinGrace = now - row.rotated_at <= this.options.reuseGrace * 1000;
-      if (withinGrace && successor && successor.rotated_at === null && row.successor_sealed !== null) {
-        return { kind: 'rotated', rotation: { session, refreshToken: unseal(presented, row.successor_sealed) } };
+    if (token.rotated_at !== null) {
+      const withinGrace = now - token.rotated_at <= this.options.reuseGrace * 1000;
+      if (withinGrace && successor && successor.rotated_at === null && token.successor_sealed !== null) {
+        return { result: { kind: 'rotated', rotation: { session, user, refreshToken: unseal(presented, token.successor_sealed) } } };
       }
-      return { kind: 'reuse', sessionId: session.id };
+      return { result: { kind: 'reuse', sessionId: session.id } };
     }
 
     use.check?.(session);
     const refreshToken = newToken();
-    const successorId = randomUUID();
-    await tokens.insert({
-      id: successorId,
-      session_id: session.id,
-      token_hash: hashRefreshToken(refreshToken),
-      created_at: now,
-      rotated_at: null,
-      successor_id: null,
-      successor_sealed: null,
-    });
-    await tokens.markRotated(row.id, successorId, seal(presented, refreshToken), now);
-    await sessions.touch(session.id, now, use.ip, use.userAgent);
-    return { kind: 'rotated', rotation: { session: { ...session, last_used_at: now }, refreshToken } };
+    return {
+      result: { kind: 'rotated', rotation: { session: { ...session, last_used_at: now }, user, refreshToken } },
+      writes: { successor: newTokenRow(session.id, refreshToken, now), successorSealed: seal(presented, refreshToken), now, ip: use.ip, userAgent: use.userAgent },
+    };
   }
 }

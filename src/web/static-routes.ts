@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { Router, type Response } from 'express';
+import type { Response, Router } from 'express';
 import type { Api } from '../http/api';
 import { loadWebFiles, type WebFile, type WebFiles } from './web-files';
 
@@ -15,8 +15,7 @@ function send(res: Response, path: string, file: WebFile, cacheControl: string):
  * SPEC §7 `GET /`: the web client. Only `/` and `/assets/*` are served here;
  * everything else, unknown assets included, falls through to the API.
  */
-export function webRoutes(api: Api, files: WebFiles | undefined = loadWebFiles()): Router {
-  const router = Router();
+export function webRoutes(api: Api, router: Router, files: WebFiles | undefined = loadWebFiles()): void {
   if (files) {
     router.use('/assets', (req, res, next) => {
       const path = `assets${req.path}`;
@@ -40,5 +39,4 @@ export function webRoutes(api: Api, files: WebFiles | undefined = loadWebFiles()
       send(res, 'index.html', index, INDEX_CACHE_CONTROL);
     },
   );
-  return router;
 }

@@ -113,6 +113,17 @@ onEachDatabase('admin API', (database) => {
       expectError(await passwordGrant('promoted', PASSWORD, 'admin'), 400, 'invalid_scope');
     });
 
+    it('shows the current roles on GET /me after each change, once the user signs in again', async () => {
+      const { id, tokens } = await newUser(server, 'reshaped');
+      expect((await as(tokens).get('/me')).body.roles).to.deep.equal([]);
+      await as(admin).patch(`/admin/users/${id}`, { roles: ['admin'] }).expect(200);
+      expectInvalidToken(await as(tokens).get('/me'));
+      const promoted = await login(server, 'reshaped');
+      expect((await as(promoted).get('/me')).body.roles).to.deep.equal(['admin']);
+      await as(admin).patch(`/admin/users/${id}`, { roles: [] }).expect(200);
+      expect((await as(await login(server, 'reshaped')).get('/me')).body.roles).to.deep.equal([]);
+    });
+
     it('refuses a PATCH with nothing to change or a wrong type', async () => {
       const { id } = await newUser(server, 'patchy');
       expectError(await as(admin).patch(`/admin/users/${id}`, {}), 400, 'validation_failed');

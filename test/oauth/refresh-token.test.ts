@@ -100,6 +100,21 @@ onEachDatabase('refresh_token grant', (database) => {
     await rotate(server, successor);
   });
 
+  it('answers refreshes sent together each on its own: a refused one neither fails nor undoes the others', async () => {
+    const sessions = await Promise.all(Array.from({ length: 6 }, () => login(server, 'alice', PASSWORD, { scope: 'tasks:read' })));
+    const [widened, ...rest] = sessions as [Tokens, ...Tokens[]];
+    const responses = await Promise.all([
+      tokenRequest(server, { grant_type: 'refresh_token', refresh_token: widened.refresh_token, scope: 'tasks:read tasks:write' }),
+      ...rest.map((tokens) => refresh(server, tokens.refresh_token)),
+      ...Array.from({ length: 5 }, () => refresh(server, randomBytes(32).toString('base64url'))),
+    ]);
+    expectError(responses[0]!, 400, 'invalid_scope');
+    for (const res of responses.slice(1, sessions.length)) expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    for (const res of responses.slice(sessions.length)) expectError(res, 400, 'invalid_grant');
+    await rotate(server, widened.refresh_token);
+    for (const res of responses.slice(1, sessions.length)) await rotate(server, res.body.refresh_token as string);
+  });
+
   it('narrows the scope of one access token on request, and the next refresh has the session scope again', async () => {
     const first = await login(server, 'alice');
     const narrow = await rotate(server, first.refresh_token, { scope: 'tasks:read' });

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { knexReads, type Reads } from '../reads';
 
 export interface ClientRow {
   tenant_id: string;
@@ -19,14 +20,16 @@ const toClient = (row: StoredClient): ClientRow => ({
   grant_types: row.grant_types.split(' ').filter(Boolean),
 });
 
-export function createClientQueries(db: Knex) {
+const CLIENT_BY_ID = 'SELECT * FROM clients WHERE tenant_id = ? AND id = ?';
+
+export function createClientQueries(db: Knex, reads: Reads = knexReads(db)) {
   const clients = () => db<StoredClient>('clients');
   return {
     async insert(client: ClientRow): Promise<void> {
       await clients().insert({ ...client, grant_types: client.grant_types.join(' ') });
     },
     async find(tenantId: string, id: string): Promise<ClientRow | undefined> {
-      const row = await clients().where({ tenant_id: tenantId, id }).first();
+      const row = await reads.row<StoredClient>(CLIENT_BY_ID, [tenantId, id]);
       return row && toClient(row);
     },
     async list(tenantId: string): Promise<ClientRow[]> {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { onSqliteConnection, sqliteTransaction } from '../sqlite-statements';
 
 export interface SessionRow {
   id: string;
@@ -21,11 +22,19 @@ export type SessionSelector =
   | { readonly userId: string; readonly exceptId?: string }
   | { readonly tenantId: string; readonly clientId: string };
 
+const SESSION_COLUMNS = Object.keys({
+  id: true, tenant_id: true, user_id: true, client_id: true, scope: true, created_at: true, last_used_at: true,
+  expires_at: true, revoked_at: true, revoked_reason: true, ip: true, user_agent: true,
+} satisfies Record<keyof SessionRow, true>) as Array<keyof SessionRow>;
+const INSERT_SESSION = `INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map(() => '?').join(', ')})`;
+
 export function createSessionQueries(db: Knex) {
   const sessions = () => db<SessionRow>('sessions');
   return {
     async insert(session: SessionRow): Promise<void> {
-      await sessions().insert(session);
+      // Every client_credentials token starts a session: on SQLite, a prepared statement rather than knex's query building.
+      if (onSqliteConnection(db)) await sqliteTransaction(db, (sql) => sql.run(INSERT_SESSION, ...SESSION_COLUMNS.map((column) => session[column])));
+      else await sessions().insert(session);
     },
     async findById(id: string): Promise<SessionRow | undefined> {
       return sessions().where({ id }).first();
@@ -37,9 +46,6 @@ export function createSessionQueries(db: Knex) {
         .where('expires_at', '>', now)
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc');
-    },
-    async touch(id: string, now: number, ip: string | null, userAgent: string | null): Promise<void> {
-      await sessions().where({ id }).update({ last_used_at: now, ip, user_agent: userAgent });
     },
     /** Marks the selected live sessions revoked; returns their ids. */
     async revoke(selector: SessionSelector, reason: string, now: number): Promise<string[]> {

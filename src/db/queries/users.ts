@@ -13,11 +13,17 @@ export interface UserRow {
   updated_at: number;
 }
 
+/** What anyone may see of a user. */
+export type UserProfile = Pick<UserRow, 'id' | 'username' | 'email' | 'roles' | 'created_at'>;
+
 type StoredUser = Omit<UserRow, 'roles' | 'disabled'> & { roles: string; disabled: boolean | number; username_key: string };
+
+/** Roles are stored space-separated. */
+export const storedRoles = (roles: string) => roles.split(' ').filter(Boolean);
 
 const toUser = ({ username_key: _key, ...row }: StoredUser): UserRow => ({
   ...row,
-  roles: row.roles.split(' ').filter(Boolean),
+  roles: storedRoles(row.roles),
   disabled: Boolean(row.disabled),
 });
 
@@ -27,24 +33,33 @@ const MAX_USERS_PER_EMAIL = 10;
 /** Usernames are unique case-insensitively (SPEC §4). */
 export const usernameKey = (username: string) => username.toLowerCase();
 
-export function createUserQueries(db: Knex, reads: Reads = knexReads()) {
+const USER_BY_ID = 'SELECT * FROM users WHERE tenant_id = ? AND id = ?';
+const PROFILE_BY_ID = 'SELECT id, username, email, roles, created_at FROM users WHERE tenant_id = ? AND id = ?';
+const USER_BY_USERNAME = 'SELECT * FROM users WHERE tenant_id = ? AND username_key = ?';
+
+export function createUserQueries(db: Knex, reads: Reads = knexReads(db)) {
   const users = () => db<StoredUser>('users');
   return {
     async insert(user: UserRow): Promise<void> {
       await users().insert({ ...user, username_key: usernameKey(user.username), roles: user.roles.join(' ') });
     },
     async findByUsername(tenantId: string, username: string): Promise<UserRow | undefined> {
-      const row = await reads.first<StoredUser>(users().where({ tenant_id: tenantId, username_key: usernameKey(username) }));
+      const row = await reads.row<StoredUser>(USER_BY_USERNAME, [tenantId, usernameKey(username)]);
       return row && toUser(row);
     },
     async findById(tenantId: string, id: string): Promise<UserRow | undefined> {
-      const row = await reads.first<StoredUser>(users().where({ tenant_id: tenantId, id }));
+      const row = await reads.row<StoredUser>(USER_BY_ID, [tenantId, id]);
       return row && toUser(row);
     },
     /** The users with this e-mail address, in any letter case (addresses are not unique). */
     async listByEmail(tenantId: string, email: string): Promise<UserRow[]> {
       const rows = await users().where({ tenant_id: tenantId }).whereRaw('lower(email) = ?', [email.toLowerCase()]).limit(MAX_USERS_PER_EMAIL);
       return rows.map(toUser);
+    },
+    /** Only the public columns: every column read costs, and `GET /me` is hot. */
+    async findProfile(tenantId: string, id: string): Promise<UserProfile | undefined> {
+      const row = await reads.row<Omit<UserProfile, 'roles'> & { roles: string }>(PROFILE_BY_ID, [tenantId, id]);
+      return row && { ...row, roles: storedRoles(row.roles) };
     },
     async list(tenantId: string): Promise<UserRow[]> {
       const rows = await users().where({ tenant_id: tenantId }).orderBy('created_at', 'asc').orderBy('id', 'asc');

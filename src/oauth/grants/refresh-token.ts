@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseScope } from '../../auth/scopes';
-import type { SessionRow } from '../../db/queries/sessions';
-import { invalidGrant, invalidRequest } from '../../errors';
+import type { RotationSession } from '../../db/queries/refresh-rotation';
+import { invalidRequest } from '../../errors';
 import type { Services } from '../../services';
 import { defineGrant, tokenResponse } from '../grant';
 import { grantScopes } from '../grant-scopes';
@@ -12,7 +12,7 @@ const parameters = z.object({
 });
 
 /** RFC 6749 §6 with rotation and reuse detection (SPEC §3.2); the token may come from the browser cookie (§3.5). */
-export const createRefreshTokenGrant = ({ tenantId, users, refreshTokens, accessTokens }: Services) =>
+export const createRefreshTokenGrant = ({ refreshTokens, accessTokens }: Services) =>
   defineGrant({
     grantType: 'refresh_token',
     parameters,
@@ -20,16 +20,14 @@ export const createRefreshTokenGrant = ({ tenantId, users, refreshTokens, access
       const presented = bodyToken ?? context.cookieRefreshToken();
       if (presented === undefined) throw invalidRequest('The refresh_token parameter is missing.');
       // RFC 6749 §6: a narrower scope applies to this access token only.
-      const scopesOf = (session: SessionRow) => grantScopes(scope, parseScope(session.scope), parseScope(session.scope));
+      const scopesOf = (session: RotationSession) => grantScopes(scope, parseScope(session.scope), parseScope(session.scope));
       const now = Date.now();
-      const { session, refreshToken } = await refreshTokens.rotate(
+      const { session, user, refreshToken } = await refreshTokens.rotate(
         presented,
         // A refused scope must not consume the token: the client could never retry it.
         { tenantId: context.client.tenant_id, clientId: context.client.id, ip: context.ip, userAgent: context.userAgent, check: scopesOf },
         now,
       );
-      const user = session.user_id === null ? undefined : await users.queries.findById(tenantId, session.user_id);
-      if (!user || user.disabled) throw invalidGrant('The account of this session is disabled.');
       const scopes = scopesOf(session);
       const access = accessTokens.issue(
         { subject: user.id, username: user.username, clientId: session.client_id, scopes, roles: user.roles, sessionId: session.id },

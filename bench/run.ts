@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --only=<ids>] [-- --profile] [-- --binary]`
 // tessera (built once, run from dist/) and its baselines, each pinned to
 // core 0, measured by one load agent pinned to core 1, in interleaved rounds.
-// Prints one table and writes bench/results.md. See bench/README.md.
+// Prints one table; a full run also writes bench/results.md. See bench/README.md.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +95,8 @@ async function bench(children: Children, dir: string): Promise<{ sections: Secti
   say(detailsOf(sections));
   const took = `${Math.round((Date.now() - started) / 1000)} s`;
   say(`took ${took}`);
-  if (!values.profile && !values.only) {
+  // Only a full run replaces the recorded results: a quick pass is a smoke test.
+  if (mode === 'full' && !values.profile && !values.only) {
     const cores = cpus();
     const plan = PLANS[mode];
     const markdown = resultsMarkdown(sections, skipped, context.notes, {

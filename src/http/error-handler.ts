@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ApiError, invalidRequest, notFound, payloadTooLarge, serverError, unsupportedMediaType } from '../errors';
+import { isDatabaseUnavailable } from '../db/errors';
+import { ApiError, invalidRequest, notFound, payloadTooLarge, serverError, unavailable, unsupportedMediaType } from '../errors';
 import type { Logger } from '../logger';
 
 // body-parser's error types (https://github.com/expressjs/body-parser#errors).
@@ -32,11 +33,14 @@ function fromClientError(error: unknown): ApiError | undefined {
   return new ApiError(status, 'invalid_request', 'The request could not be read.', { internal });
 }
 
+const detailOf = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
+
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (isDatabaseUnavailable(error)) return unavailable(detailOf(error));
   const type = (error as { type?: unknown } | null)?.type;
   const mapped = (typeof type === 'string' ? fromBodyParser(type) : undefined) ?? fromClientError(error);
-  return mapped ?? serverError(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return mapped ?? serverError(detailOf(error));
 }
 
 /** Writes every error as the SPEC §2 body; 5xx are logged with their detail and never exposed. */

@@ -1,45 +1,130 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import WebSocket from 'ws';
+import { passwordGrant, signup } from '../durability/http';
+import { socketPath, TestSocket, type Message } from '../gateway/support';
 import { CliWorkspace, exitOf, logLine, spawnCli } from './cli-process';
+import { startHeldRequest } from './held-request';
 
 const START_TIMEOUT_MS = 15_000;
 const SHUTDOWN_DEADLINE_MS = 10_000; // SPEC §7
+const FRAME_TIMEOUT_MS = 5_000;
+const PROBE_TIMEOUT_MS = 2_000;
+const PROBE_ATTEMPTS = 100;
+const PROBE_INTERVAL_MS = 50;
+
+interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly base: string;
+  readonly listening: Record<string, unknown>;
+  stderr(): string;
+}
+
+/** What one fresh TCP connection to /healthz comes to: the status served, or the connection error's code. */
+function probeNewConnection(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const req = get({ host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: PROBE_TIMEOUT_MS }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(String(res.statusCode)));
+    });
+    req.once('timeout', () => req.destroy(Object.assign(new Error('probe timed out'), { code: 'ETIMEDOUT' })));
+    req.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
+  });
+}
+
+/** Probes with fresh connections (bounded in count and time) until one is refused; returns the last outcome. */
+async function untilNewConnectionsRefused(port: number): Promise<string> {
+  let outcome = await probeNewConnection(port);
+  for (let attempt = 1; attempt < PROBE_ATTEMPTS && outcome !== 'ECONNREFUSED'; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
+    outcome = await probeNewConnection(port);
+  }
+  return outcome;
+}
+
+async function getJson(base: string, path: string, token: string): Promise<unknown> {
+  const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
+  expect(res.status, `GET ${path}`).to.equal(200);
+  return res.json();
+}
 
 describe('tessera serve', () => {
   let cli: CliWorkspace;
-  let child: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   before(() => {
     cli = new CliWorkspace();
   });
   after(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
+    for (const child of children) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
       child.kill('SIGKILL');
       await exitOf(child).catch(() => undefined);
     }
     await cli.close();
   });
 
-  it('logs the bound port, answers /healthz there, and exits 0 on SIGTERM', async function () {
-    this.timeout(START_TIMEOUT_MS + SHUTDOWN_DEADLINE_MS + 5_000);
+  /** `tessera serve` on the workspace's SQLite database and an ephemeral loopback port, once it logged that it listens. */
+  async function startServe(): Promise<ServeProcess> {
     let stderr = '';
-    child = spawnCli(['serve'], cli.dir, { ...cli.env, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' });
+    const child = spawnCli(['serve'], cli.dir, { ...cli.env, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' });
+    children.push(child);
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.stdin!.end();
-    const exited = exitOf(child, START_TIMEOUT_MS + SHUTDOWN_DEADLINE_MS);
-
     const listening = await logLine(child, 'tessera listening', START_TIMEOUT_MS);
-    expect(listening).to.include({ level: 'info', host: '127.0.0.1', database: 'sqlite' });
-    expect(listening.port).to.be.a('number').and.above(0);
+    const port = listening.port as number;
+    return { child, port, base: `http://127.0.0.1:${port}`, listening, stderr: () => stderr };
+  }
 
-    const health = await fetch(`http://127.0.0.1:${listening.port as number}/healthz`, { signal: AbortSignal.timeout(5_000) });
+  it('logs the bound port, answers /healthz there, and exits 0 on SIGTERM', async function () {
+    this.timeout(START_TIMEOUT_MS + SHUTDOWN_DEADLINE_MS + 5_000);
+    const server = await startServe();
+    expect(server.listening).to.include({ level: 'info', host: '127.0.0.1', database: 'sqlite' });
+    expect(server.port).to.be.a('number').and.above(0);
+
+    const health = await fetch(`${server.base}/healthz`, { signal: AbortSignal.timeout(5_000) });
     expect(health.status).to.equal(200);
     expect(await health.json()).to.deep.equal({ status: 'ok' });
 
-    const stopping = logLine(child, 'shutting down', SHUTDOWN_DEADLINE_MS);
-    child.kill('SIGTERM');
+    const stopping = logLine(server.child, 'shutting down', SHUTDOWN_DEADLINE_MS);
+    const exited = exitOf(server.child, SHUTDOWN_DEADLINE_MS);
+    server.child.kill('SIGTERM');
     expect(await stopping).to.include({ signal: 'SIGTERM' });
-    expect(await exited, stderr).to.equal(0);
+    expect(await exited, server.stderr()).to.equal(0);
+  });
+
+  it('on SIGTERM closes sockets with 1001, stops accepting, finishes the request in flight, exits 0 within 10 s and keeps what it acked', async function () {
+    this.timeout(2 * START_TIMEOUT_MS + 2 * SHUTDOWN_DEADLINE_MS + 10_000);
+    const server = await startServe();
+    await signup(server.base, 'alice');
+    const token = (await passwordGrant(server.base, 'alice')).access_token as string;
+    const socket = new TestSocket(new WebSocket(`ws://127.0.0.1:${server.port}${socketPath('alice', token)}`));
+    await socket.next('welcome', { timeoutMs: FRAME_TIMEOUT_MS });
+    socket.send({ type: 'message', session_id: 'shutdown-notes', content: 'acked before SIGTERM', nonce: 'before-sigterm' });
+    const acked = (await socket.next('ack', { timeoutMs: FRAME_TIMEOUT_MS })).message as Message;
+    const held = await startHeldRequest(`${server.base}/tasks`, token, { title: 'written across SIGTERM' });
+
+    const stopping = logLine(server.child, 'shutting down', SHUTDOWN_DEADLINE_MS);
+    const exited = exitOf(server.child, SHUTDOWN_DEADLINE_MS);
+    server.child.kill('SIGTERM');
+    expect(await stopping).to.include({ signal: 'SIGTERM' });
+    expect(await socket.waitForClose(FRAME_TIMEOUT_MS)).to.deep.equal({ code: 1001, reason: 'server shutting down' });
+    // The listener closes once the gateway's sockets are gone, while the held request is still waiting for its body.
+    expect(await untilNewConnectionsRefused(server.port)).to.equal('ECONNREFUSED');
+    held.finish();
+    const created = await held.answer;
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    expect(created.body).to.include({ title: 'written across SIGTERM', completed: false });
+    expect(await exited, server.stderr()).to.equal(0);
+
+    const restarted = await startServe();
+    expect(await getJson(restarted.base, '/messages/shutdown-notes', token)).to.deep.equal([acked]);
+    expect(await getJson(restarted.base, '/tasks', token)).to.deep.equal([created.body]);
+    const restartedExit = exitOf(restarted.child, SHUTDOWN_DEADLINE_MS);
+    restarted.child.kill('SIGTERM');
+    expect(await restartedExit, restarted.stderr()).to.equal(0);
   });
 
   it('exits 1 with one line naming the address when the port is taken', async () => {

@@ -67,6 +67,7 @@ export const calendarEvents: OwnedResource<EventRow, z.output<typeof eventCreate
   filters,
   response: eventJson,
   order: { column: 'start_time', direction: 'asc' },
+  shown: ['id', 'title', 'start_time', 'end_time', 'description', 'location', 'status'],
   applyFilters(query, { time_min: min, time_max: max }) {
     if (min !== undefined) query.where('end_time', '>', min);
     if (max !== undefined) query.where('start_time', '<', max);

@@ -36,6 +36,8 @@ export interface OwnedResource<Row extends OwnedRow, Create, Patch, Filters exte
   readonly filters: z.ZodType<Filters> & z.ZodObject;
   readonly response: z.ZodType;
   readonly order: { readonly column: keyof Row & string; readonly direction: 'asc' | 'desc' };
+  /** The columns `toJson` reads (the order column among them): reads fetch only these, since each column read costs. */
+  readonly shown: ReadonlyArray<keyof Row & string>;
   applyFilters(query: Knex.QueryBuilder, filters: Filters): void;
   createColumns(input: Create): Columns;
   /** Checks a row as it would be stored (e.g. end ≥ start); throws a validation error. */
@@ -61,8 +63,8 @@ export function ownedResourceRoutes<Row extends OwnedRow, Create, Patch, Filters
   const listQuery = resource.filters.extend(pageQuery);
   const one = { params: idParams, auth: { scope: scopes.read, user: true } } as const;
 
-  async function find(tenantId: string, userId: string, id: string): Promise<Row> {
-    const row = await reads.first<Row>(rows().where({ tenant_id: tenantId, user_id: userId, id } as Partial<Row>));
+  async function find(tenantId: string, userId: string, id: string, columns: ReadonlyArray<string> = ['*']): Promise<Row> {
+    const row = await reads.first<Row>(rows().select(columns).where({ tenant_id: tenantId, user_id: userId, id } as Partial<Row>));
     if (!row) throw notFound(name);
     return row;
   }
@@ -75,7 +77,7 @@ export function ownedResourceRoutes<Row extends OwnedRow, Create, Patch, Filters
     },
     async ({ query, principal }, req, res) => {
       const { limit, cursor, ...filters } = query as z.output<typeof listQuery> & { limit: number; cursor?: string };
-      const q = rows().where({ tenant_id: principal.tenantId, user_id: principal.subject } as Partial<Row>);
+      const q = rows().select(resource.shown).where({ tenant_id: principal.tenantId, user_id: principal.subject } as Partial<Row>);
       resource.applyFilters(q, filters as Filters);
       afterPosition(q, order.column, order.direction, decodeCursor(cursor)).limit(limit + 1);
       const page = pageOf(req, res, await reads.all<Row>(q), limit, (row) => [row[order.column] as number, row.id]);
@@ -112,7 +114,7 @@ export function ownedResourceRoutes<Row extends OwnedRow, Create, Patch, Filters
       responses: { 200: { description: `The ${name}`, schema: resource.response }, ...errorResponses('auth', 'notFound') },
     },
     async ({ params, principal }, _req, res) => {
-      res.json(resource.toJson(await find(principal.tenantId, principal.subject, params.id)));
+      res.json(resource.toJson(await find(principal.tenantId, principal.subject, params.id, resource.shown)));
     },
   );
 

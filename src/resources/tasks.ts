@@ -47,6 +47,7 @@ export const tasks: OwnedResource<TaskRow, TaskCreate, TaskPatch, z.output<typeo
   filters,
   response: taskJson,
   order: { column: 'created_at', direction: 'desc' },
+  shown: ['id', 'title', 'description', 'completed', 'due_date', 'created_at', 'updated_at'],
   applyFilters(query, { completed }) {
     if (completed !== undefined) query.where({ completed: completed === 'true' });
   },

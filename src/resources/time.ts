@@ -10,8 +10,21 @@ export const rfc3339 = z.iso
   .transform((value) => Date.parse(value))
   .refine((ms) => ms >= EARLIEST && ms <= LATEST, 'must be between years 0000 and 9999 in UTC');
 
+// Lists show the same rows again and again, and formatting a date costs
+// some twenty times a map lookup; the bound keeps the memo small.
+const FORMATTED_LIMIT = 10_000;
+const formatted = new Map<number, string>();
+
 /** Epoch ms out as an RFC 3339 UTC string. */
-export const iso = (ms: number) => new Date(ms).toISOString();
+export function iso(ms: number): string {
+  let text = formatted.get(ms);
+  if (text === undefined) {
+    if (formatted.size >= FORMATTED_LIMIT) formatted.clear();
+    text = new Date(ms).toISOString();
+    formatted.set(ms, text);
+  }
+  return text;
+}
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** How a time appears in responses (for the OpenAPI document). */

@@ -19,6 +19,20 @@ const optional = z
   .optional()
   .transform((value) => (value === '' ? undefined : value));
 
+/** How one process uses PostgreSQL (SQLite has a single connection and a fixed busy timeout). */
+export interface DatabaseLimits {
+  /** Connections in the pool. */
+  readonly poolMax: number;
+  /** Milliseconds a statement may run (PostgreSQL's statement_timeout). */
+  readonly statementTimeoutMs: number;
+  /** Milliseconds a query may wait for a connection: a free one in the pool, or a new one's handshake. */
+  readonly acquireTimeoutMs: number;
+}
+
+export const DEFAULT_DATABASE_LIMITS: DatabaseLimits = Object.freeze({ poolMax: 10, statementTimeoutMs: 10_000, acquireTimeoutMs: 5_000 });
+// Node timers take at most 2^31 - 1 ms; an hour is far beyond any statement tessera runs.
+const databaseMs = (fallback: number) => z.coerce.number().int().min(100).max(3_600_000).default(fallback);
+
 const environmentSchema = z
   .object({
     NODE_ENV: z.string().default('development'),
@@ -28,6 +42,9 @@ const environmentSchema = z
       .string()
       .default('sqlite:./data/tessera.db')
       .refine((url) => /^(sqlite:|postgres(ql)?:\/\/)/.test(url), 'must start with sqlite: or postgres://'),
+    DATABASE_POOL_MAX: z.coerce.number().int().positive().default(DEFAULT_DATABASE_LIMITS.poolMax),
+    DATABASE_STATEMENT_TIMEOUT_MS: databaseMs(DEFAULT_DATABASE_LIMITS.statementTimeoutMs),
+    DATABASE_ACQUIRE_TIMEOUT_MS: databaseMs(DEFAULT_DATABASE_LIMITS.acquireTimeoutMs),
     REDIS_URL: optional.refine((url) => url === undefined || /^rediss?:\/\//.test(url), 'must start with redis:// or rediss://'),
     REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{0,64}$/).default('tessera:'),
     ISSUER: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
@@ -97,6 +114,7 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
+  readonly databaseLimits: DatabaseLimits;
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
   readonly issuer: string;
@@ -177,6 +195,11 @@ export function loadConfig(env: Environment = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databaseLimits: Object.freeze({
+      poolMax: e.DATABASE_POOL_MAX,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+    }),
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     issuer,

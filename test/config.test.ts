@@ -30,6 +30,10 @@ describe('loadConfig', () => {
       expect(config.redisUrl).to.equal(undefined);
     });
 
+    it('gives PostgreSQL a pool of 10, 10 s per statement and 5 s to get a connection', () => {
+      expect(config.databaseLimits).to.deep.equal({ poolMax: 10, statementTimeoutMs: 10_000, acquireTimeoutMs: 5_000 });
+    });
+
     it('derives the issuer from the port and the audience from the issuer', () => {
       expect(config.issuer).to.equal('http://localhost:8080');
       expect(config.audience).to.equal('http://localhost:8080');
@@ -84,6 +88,9 @@ describe('loadConfig', () => {
         PORT: '0',
         HOST: '0.0.0.0',
         DATABASE_URL: 'postgres://u@db/tessera',
+        DATABASE_POOL_MAX: '25',
+        DATABASE_STATEMENT_TIMEOUT_MS: '3000',
+        DATABASE_ACQUIRE_TIMEOUT_MS: '1500',
         REDIS_URL: 'redis://cache:6379',
         ISSUER: 'https://auth.example.com',
         AUDIENCE: 'https://api.example.com',
@@ -125,6 +132,7 @@ describe('loadConfig', () => {
         trustProxy: 1,
         logLevel: 'warn',
       });
+      expect(config.databaseLimits).to.deep.equal({ poolMax: 25, statementTimeoutMs: 3_000, acquireTimeoutMs: 1_500 });
       expect(config.rateLimits.enabled).to.equal(false);
       expect(config.ws.maxConnectionsPerUser).to.equal(3);
       expect(config.messageWebhook).to.include({ url: 'https://bot.example/hook', secret: 'hook-secret' });
@@ -146,6 +154,7 @@ describe('loadConfig', () => {
     it('is frozen, nested objects included', () => {
       const config = loadConfig({ CORS_ORIGINS: 'https://a.example' });
       expect(Object.isFrozen(config)).to.equal(true);
+      expect(Object.isFrozen(config.databaseLimits)).to.equal(true);
       expect(Object.isFrozen(config.rateLimits)).to.equal(true);
       expect(Object.isFrozen(config.ws)).to.equal(true);
       expect(Object.isFrozen(config.corsOrigins)).to.equal(true);
@@ -162,6 +171,14 @@ describe('loadConfig', () => {
       ['a port above 65535', { PORT: '70000' }, 'PORT'],
       ['an empty host', { HOST: '' }, 'HOST'],
       ['a MySQL database URL', { DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+      ['a pool size that is not a number', { DATABASE_POOL_MAX: 'abc' }, 'DATABASE_POOL_MAX'],
+      ['a pool of 0 connections', { DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX'],
+      ['a fractional pool size', { DATABASE_POOL_MAX: '2.5' }, 'DATABASE_POOL_MAX'],
+      ['a statement timeout with a unit', { DATABASE_STATEMENT_TIMEOUT_MS: '10s' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+      ['a statement timeout of 0 (no timeout)', { DATABASE_STATEMENT_TIMEOUT_MS: '0' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+      ['a statement timeout above an hour', { DATABASE_STATEMENT_TIMEOUT_MS: '3600001' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+      ['a negative acquire timeout', { DATABASE_ACQUIRE_TIMEOUT_MS: '-1' }, 'DATABASE_ACQUIRE_TIMEOUT_MS'],
+      ['an acquire timeout below 100 ms', { DATABASE_ACQUIRE_TIMEOUT_MS: '99' }, 'DATABASE_ACQUIRE_TIMEOUT_MS'],
       ['a Redis URL of another scheme', { REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
       ['an issuer that is not a URL', { ISSUER: 'auth.example.com' }, 'ISSUER'],
       ['an issuer with a non-HTTP scheme', { ISSUER: 'ftp://auth.example.com' }, 'ISSUER'],

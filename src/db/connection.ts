@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
 import { types } from 'pg';
+import { DEFAULT_DATABASE_LIMITS, type DatabaseLimits } from '../config';
 import { migrationSource } from './migration-source';
 
 export type Database = Knex;
@@ -14,6 +15,12 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 // page once however often it was rewritten, and token writes rewrite the same session and index pages.
 const SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
+// statement_timeout is enforced by the server, so it says nothing when the network goes silent: the
+// client gives up this much later, leaving the server's own cancellation time to arrive first.
+const QUERY_TIMEOUT_MARGIN_MS = 1_000;
+// TCP keepalive probes an idle connection after this long rather than the kernel's 2 hours.
+const KEEPALIVE_IDLE_MS = 10_000;
+
 let sqliteNativeBinding: object | undefined;
 
 /**
@@ -25,8 +32,18 @@ export function useSqliteNativeBinding(binding: object): void {
   sqliteNativeBinding = binding;
 }
 
-/** The knex configuration for a `sqlite:<path>` or `postgres://` URL. */
-export function knexConfig(databaseUrl: string): Knex.Config {
+/**
+ * A pooled PostgreSQL connection is fit to hand out only when it has answered
+ * everything sent on it: one whose query timed out unanswered is on a silent
+ * network path, and would hold every later query behind that one.
+ */
+const answeredEverything = (connection: { readyForQuery?: boolean }) => connection.readyForQuery === true;
+
+/**
+ * The knex configuration for a `sqlite:<path>` or `postgres://` URL; `limits`
+ * bound PostgreSQL's pool and how long any query may wait.
+ */
+export function knexConfig(databaseUrl: string, limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS): Knex.Config {
   if (databaseUrl.startsWith('sqlite:')) {
     const filename = databaseUrl.slice('sqlite:'.length);
     return {
@@ -52,17 +69,24 @@ export function knexConfig(databaseUrl: string): Knex.Config {
   url.searchParams.delete('schema');
   return {
     client: 'pg',
-    connection: { connectionString: url.toString(), statement_timeout: 10_000 },
+    connection: {
+      connectionString: url.toString(),
+      statement_timeout: limits.statementTimeoutMs,
+      query_timeout: limits.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
+      connectionTimeoutMillis: limits.acquireTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
+    },
     searchPath: schema ? [schema] : undefined,
-    pool: { min: 0, max: 10 },
-    acquireConnectionTimeout: 5_000,
+    pool: { min: 0, max: limits.poolMax, validate: answeredEverything },
+    acquireConnectionTimeout: limits.acquireTimeoutMs,
     migrations: { migrationSource, schemaName: schema },
   };
 }
 
 /** Opens the database; for SQLite creates the file's directory first. */
-export function openDatabase(databaseUrl: string): Database {
-  const config = knexConfig(databaseUrl);
+export function openDatabase(databaseUrl: string, limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS): Database {
+  const config = knexConfig(databaseUrl, limits);
   if (config.client === 'better-sqlite3') {
     const { filename } = config.connection as { filename: string };
     if (filename !== ':memory:') mkdirSync(dirname(resolve(filename)), { recursive: true });

@@ -7,6 +7,7 @@ const BAD_ENVIRONMENTS: Array<[string, Record<string, string>, string]> = [
   ['JWT_ALG=HS256 with a 10-byte JWT_SECRET', { JWT_ALG: 'HS256', JWT_SECRET: '0123456789' }, 'JWT_SECRET'],
   ['ACCESS_TOKEN_TTL=abc', { ACCESS_TOKEN_TTL: 'abc' }, 'ACCESS_TOKEN_TTL'],
   ['DATABASE_URL=mysql://x', { DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+  ['DATABASE_POOL_MAX=abc', { DATABASE_POOL_MAX: 'abc' }, 'DATABASE_POOL_MAX'],
 ];
 
 describe('tessera CLI with a bad configuration', () => {

@@ -93,7 +93,7 @@ async function checkDatabase(config: Config): Promise<Check[]> {
   }
   // knex's own warnings (a stack per failed connection attempt) would repeat what the check line says.
   const quiet = () => undefined;
-  const db = knex({ ...knexConfig(config.databaseUrl), log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } });
+  const db = knex({ ...knexConfig(config.databaseUrl, config.databaseLimits), log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } });
   try {
     try {
       await db.raw('select 1');

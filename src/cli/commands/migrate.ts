@@ -7,7 +7,8 @@ export const migrate: Command = {
   summary: 'bring the database schema up to date',
   usage: 'Usage: tessera migrate',
   async run() {
-    const db = openDatabase(cliConfig().databaseUrl);
+    const { databaseUrl, databaseLimits } = cliConfig();
+    const db = openDatabase(databaseUrl, databaseLimits);
     try {
       const ran = await runMigrations(db);
       process.stdout.write(ran.length === 0 ? 'database is up to date\n' : `ran ${ran.length} migration(s): ${ran.join(', ')}\n`);

@@ -15,8 +15,8 @@ interface ApiErrorOptions {
 
 /**
  * The one error type of tessera. Handlers throw it; the error middleware
- * writes the SPEC §2 body `{error, error_description, ...}`. 5xx errors are
- * never exposed: the client sees `server_error`.
+ * writes the SPEC §2 body `{error, error_description, ...}`. What made a
+ * 5xx (`internal`) is logged, never sent.
  */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -36,8 +36,9 @@ export class ApiError extends Error {
     this.internal = options.internal;
   }
 
-  get expose(): boolean {
-    return this.status < 500;
+  /** The SPEC §2 body; a 5xx's description is generic, and its detail (`internal`) goes only to logs. */
+  get responseBody(): Record<string, unknown> {
+    return { error: this.code, error_description: this.description, ...this.body };
   }
 }
 

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Express } from 'express';
 
 const HEADERS_TIMEOUT_MS = 20_000; // default of HTTP_HEADERS_TIMEOUT_MS
@@ -17,9 +17,20 @@ export interface HttpServerOptions {
   readonly headersTimeoutMs?: number;
 }
 
+/** The HTTP server, and its graceful stop. */
+export interface HttpServer {
+  readonly server: Server;
+  /**
+   * Stops accepting connections at once, closes the idle ones, lets requests
+   * in flight finish, and resolves when the last connection (upgraded
+   * sockets included) has closed.
+   */
+  close(): Promise<void>;
+}
+
 /** The one HTTP server for the REST API and the gateway's upgrades, hardened against slow or broken clients. */
-export function createHttpServer(app: Express, { headersTimeoutMs = HEADERS_TIMEOUT_MS }: HttpServerOptions = {}): Server {
-  const server = createServer({ connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MS, headersTimeoutMs) }, app);
+export function createHttpServer(app: Express, { headersTimeoutMs = HEADERS_TIMEOUT_MS }: HttpServerOptions = {}): HttpServer {
+  const server = createServer({ connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MS, headersTimeoutMs) });
   // Slow clients must not hold sockets forever (slowloris).
   server.headersTimeout = headersTimeoutMs;
   server.requestTimeout = Math.max(REQUEST_TIMEOUT_MS, headersTimeoutMs);
@@ -33,5 +44,39 @@ export function createHttpServer(app: Express, { headersTimeoutMs = HEADERS_TIME
     }
     socket.destroy();
   });
-  return server;
+  const close = closeGracefully(server);
+  // After closeGracefully's listener, which must see each request before the app answers it.
+  server.on('request', app);
+  return { server, close };
+}
+
+/** Makes a response the last one on its connection (`Connection: close`), unless its head is already sent. */
+function endConnectionAfter(res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+}
+
+/**
+ * The graceful stop of `server`. server.close() stops the listener and closes
+ * the connections idle at that moment; a keep-alive connection busy with a
+ * request then would stay open for keepAliveTimeout after its answer, holding
+ * up the exit. So while closing, every answer still to be sent says
+ * `Connection: close` and Node ends its connection right after it. Telling
+ * the client in the answer, rather than cutting the connection once idle,
+ * also keeps it from sending another request on a connection closed under
+ * it, which it could not know whether to retry.
+ */
+function closeGracefully(server: Server): () => Promise<void> {
+  const unanswered = new Set<ServerResponse>();
+  let closing = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    if (closing) return endConnectionAfter(res);
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
+  return () => {
+    closing = true;
+    for (const res of unanswered) endConnectionAfter(res);
+    if (!server.listening) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  };
 }

@@ -65,7 +65,7 @@ export interface Tessera {
 /** Builds the services over an opened, migrated database. */
 export async function createServices(config: Config, options: TesseraOptions = {}): Promise<Services> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const db = openDatabase(config.databaseUrl);
+  const db = openDatabase(config.databaseUrl, config.databaseLimits);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, config.redisPrefix, logger) : undefined;
   try {
     if (options.migrate !== false) await migrate(db);
@@ -180,7 +180,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   }
   const gateway = new Gateway(services, redis ? new RedisTicketStore(redis.commands, redis.prefix) : new MemoryTicketStore(), tenants);
   const app = createApp(tenants, gateway, redis ? { rateLimitStore: redisRateLimitStores(redis.commands, redis.prefix, logger) } : {});
-  const server = createHttpServer(app, { headersTimeoutMs: config.httpHeadersTimeoutMs });
+  const { server, close: closeHttpServer } = createHttpServer(app, { headersTimeoutMs: config.httpHeadersTimeoutMs });
   gateway.attach(server);
 
   return {
@@ -200,13 +200,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     tenants,
     async close() {
       stopBackgroundWork();
+      // The listener closes first, so that no connection arrives while the gateway closes its sockets (for up to its grace).
+      const httpClosed = closeHttpServer();
       await gateway.close();
-      if (server.listening) {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
-      }
+      await httpClosed;
       await closeServices(services);
     },
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { AccessTokens, Principal } from '../auth/access-tokens';
 import { authenticate, requireScope } from '../auth/authenticate';
-import { ApiError } from '../errors';
+import { toApiError } from '../http/error-handler';
 import { isStorableText } from '../http/storable-text';
 import type { Logger } from '../logger';
 import type { Message } from '../messages/message';
@@ -176,12 +176,9 @@ export class Connection implements Registered {
   }
 
   private fail(error: unknown, nonce?: string): void {
-    if (error instanceof ApiError && error.expose) {
-      this.sendError(error.code, error.description, nonce);
-      return;
-    }
-    this.context.logger.error({ err: error instanceof Error ? error.message : String(error), connection_id: this.id }, 'socket frame failed');
-    this.sendError('server_error', 'The server could not handle the frame.', nonce);
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) this.context.logger.error({ detail: apiError.internal, connection_id: this.id }, 'socket frame failed');
+    this.sendError(apiError.code, apiError.description, nonce);
   }
 
   private async handle(frame: ClientFrame): Promise<void> {

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import proxyAddr from 'proxy-addr';
 import { WebSocketServer } from 'ws';
 import type { AccessTokens, Principal } from '../auth/access-tokens';
-import { ApiError, notFound, rateLimited, serverError } from '../errors';
+import { notFound, rateLimited, unavailable } from '../errors';
+import { toApiError } from '../http/error-handler';
 import { redactUrl } from '../logger';
 import type { Services } from '../services';
 import type { TenantDirectory } from '../tenants/tenant-directory';
@@ -41,6 +42,7 @@ export class Gateway {
   private readonly trust: (address: string, hop: number) => boolean;
   private readonly stop: Array<() => void> = [];
   private readonly sequencer: Sequencer;
+  private closing = false;
 
   constructor(
     private readonly services: Services,
@@ -125,10 +127,15 @@ export class Gateway {
         allowedOrigins: config.wsOrigins,
         ip,
       });
+      // After the awaits above: from here to the registration of the socket (handleUpgrade calls back at once) nothing waits,
+      // so no socket is registered once close() has begun and taken its list of sockets to close.
+      if (this.closing) throw unavailable('the server is shutting down');
       if (!this.registry.reserve(principal.tenantId, principal.subject, config.ws.maxConnectionsPerUser)) throw rateLimited(60);
     } catch (error) {
-      const apiError = error instanceof ApiError ? error : serverError(String(error));
-      logger.info({ url: redactUrl(req.url ?? ''), status: apiError.status, code: apiError.code, ip }, 'socket refused');
+      const apiError = toApiError(error);
+      const refusal = { url: redactUrl(req.url ?? ''), status: apiError.status, code: apiError.code, ip };
+      if (apiError.status >= 500) logger.error({ ...refusal, detail: apiError.internal }, 'socket refused');
+      else logger.info(refusal, 'socket refused');
       refuse(socket, apiError);
       return;
     }
@@ -154,8 +161,9 @@ export class Gateway {
     if (socket.destroyed) this.registry.release(principal.tenantId, principal.subject);
   }
 
-  /** Closes every socket with 1001 and waits for them, at most a short grace. */
+  /** Refuses upgrades from now on (503), closes every socket with 1001 and waits for them, at most a short grace. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const stop of this.stop.splice(0)) stop();
     const open = this.registry.all();
     for (const connection of open) connection.close(CLOSE.goingAway, 'server shutting down');

@@ -65,7 +65,7 @@ const REASONS: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden',
 
 /** Answers a refused upgrade with a plain HTTP response and the SPEC error body, then drops the connection. */
 export function refuse(socket: Duplex, error: ApiError): void {
-  const body = JSON.stringify({ error: error.expose ? error.code : 'server_error', error_description: error.expose ? error.description : 'The server could not complete the request.', ...(error.expose ? error.body : {}) });
+  const body = JSON.stringify(error.responseBody);
   const headers = {
     'Content-Type': 'application/json',
     'Content-Length': String(Buffer.byteLength(body)),

@@ -35,7 +35,8 @@ function fromClientError(error: unknown): ApiError | undefined {
 
 const detailOf = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
 
-function toApiError(error: unknown): ApiError {
+/** The ApiError any thrown value answers as, for REST and the gateway's refused upgrades alike. */
+export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (isDatabaseUnavailable(error)) return unavailable(detailOf(error));
   const type = (error as { type?: unknown } | null)?.type;
@@ -53,7 +54,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     res
       .status(apiError.status)
       .set(apiError.headers)
-      .json({ error: apiError.code, error_description: apiError.description, ...apiError.body });
+      .json(apiError.responseBody);
   };
 }
 

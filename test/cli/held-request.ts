@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
 import type { Answer } from '../durability/http';
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -7,8 +7,17 @@ const REQUEST_TIMEOUT_MS = 15_000;
 export interface HeldRequest {
   /** Writes the rest of the body. */
   finish(): void;
-  /** The status and JSON body, once the whole answer is read; rejects when the connection fails at any point. */
-  readonly answer: Promise<Answer>;
+  /** The status, headers and JSON body, once the whole answer is read; rejects when the connection fails at any point. */
+  readonly answer: Promise<HeldAnswer>;
+}
+
+export interface HeldAnswer extends Answer {
+  readonly headers: IncomingHttpHeaders;
+}
+
+export interface HeldRequestOptions {
+  /** The agent that sends it (a keep-alive one keeps the connection open for more requests); Node's global agent by default. */
+  readonly agent?: Agent;
 }
 
 /**
@@ -17,12 +26,13 @@ export interface HeldRequest {
  * `100 Continue` when it has parsed the headers, so the request is known to be
  * in flight there, not queued in a kernel buffer. Then half the body is sent.
  */
-export function startHeldRequest(url: string, token: string, json: unknown): Promise<HeldRequest> {
+export function startHeldRequest(url: string, token: string, json: unknown, { agent }: HeldRequestOptions = {}): Promise<HeldRequest> {
   const body = Buffer.from(JSON.stringify(json));
   const half = Math.floor(body.length / 2);
   return new Promise((resolveStarted, rejectStarted) => {
     const req = request(url, {
       method: 'POST',
+      agent,
       timeout: REQUEST_TIMEOUT_MS,
       headers: {
         authorization: `Bearer ${token}`,
@@ -31,7 +41,7 @@ export function startHeldRequest(url: string, token: string, json: unknown): Pro
         expect: '100-continue',
       },
     });
-    const answer = new Promise<Answer>((resolve, reject) => {
+    const answer = new Promise<HeldAnswer>((resolve, reject) => {
       req.once('error', reject);
       req.once('timeout', () => req.destroy(new Error(`no answer to POST ${url} within ${REQUEST_TIMEOUT_MS} ms`)));
       req.once('response', (res) => {
@@ -39,7 +49,9 @@ export function startHeldRequest(url: string, token: string, json: unknown): Pro
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.once('error', reject);
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }),
+        );
       });
     });
     answer.catch(rejectStarted);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
-import { get } from 'node:http';
+import { Agent, get } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import WebSocket from 'ws';
 import { passwordGrant, signup } from '../durability/http';
@@ -12,8 +12,12 @@ const START_TIMEOUT_MS = 15_000;
 const SHUTDOWN_DEADLINE_MS = 10_000; // SPEC §7
 const FRAME_TIMEOUT_MS = 5_000;
 const PROBE_TIMEOUT_MS = 2_000;
-const PROBE_ATTEMPTS = 100;
-const PROBE_INTERVAL_MS = 50;
+/**
+ * What an upgrade sent once tessera logged that it is shutting down may come to: the listener is
+ * closed (refused), the kernel had completed the connection just before the listener closed and
+ * resets it (loopback is that fast), or the gateway refuses it. Never a welcome.
+ */
+const REFUSED_UPGRADE = ['ECONNREFUSED', 'ECONNRESET', '503'];
 
 interface ServeProcess {
   readonly child: ChildProcess;
@@ -35,14 +39,18 @@ function probeNewConnection(port: number): Promise<string> {
   });
 }
 
-/** Probes with fresh connections (bounded in count and time) until one is refused; returns the last outcome. */
-async function untilNewConnectionsRefused(port: number): Promise<string> {
-  let outcome = await probeNewConnection(port);
-  for (let attempt = 1; attempt < PROBE_ATTEMPTS && outcome !== 'ECONNREFUSED'; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
-    outcome = await probeNewConnection(port);
-  }
-  return outcome;
+/** What one WebSocket upgrade on a fresh connection comes to: `welcome`, the refusal's status, or the connection error's code. */
+function upgradeOutcome(port: number, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = new TestSocket(new WebSocket(`ws://127.0.0.1:${port}${path}`, { handshakeTimeout: PROBE_TIMEOUT_MS }));
+    const settle = (outcome: string) => {
+      resolve(outcome);
+      socket.ws.terminate();
+    };
+    socket.ws.once('unexpected-response', (_req, res) => settle(String(res.statusCode)));
+    socket.ws.once('error', (error: NodeJS.ErrnoException) => settle(error.code ?? error.message));
+    socket.next('welcome', { timeoutMs: PROBE_TIMEOUT_MS }).then(() => settle('welcome'), () => settle('open without a welcome'));
+  });
 }
 
 async function getJson(base: string, path: string, token: string): Promise<unknown> {
@@ -95,29 +103,38 @@ describe('tessera serve', () => {
     expect(await exited, server.stderr()).to.equal(0);
   });
 
-  it('on SIGTERM closes sockets with 1001, stops accepting, finishes the request in flight, exits 0 within 10 s and keeps what it acked', async function () {
+  it('on SIGTERM stops accepting at once, closes sockets with 1001, finishes the request in flight, exits 0 within 10 s and keeps what it acked', async function () {
     this.timeout(2 * START_TIMEOUT_MS + 2 * SHUTDOWN_DEADLINE_MS + 10_000);
     const server = await startServe();
     await signup(server.base, 'alice');
     const token = (await passwordGrant(server.base, 'alice')).access_token as string;
     const socket = new TestSocket(new WebSocket(`ws://127.0.0.1:${server.port}${socketPath('alice', token)}`));
     await socket.next('welcome', { timeoutMs: FRAME_TIMEOUT_MS });
+    // A client that never reads the close frame holds the gateway for its whole grace: the listener must be closed all the same.
+    const unresponsive = new TestSocket(new WebSocket(`ws://127.0.0.1:${server.port}${socketPath('alice', token)}`));
+    await unresponsive.next('welcome', { timeoutMs: FRAME_TIMEOUT_MS });
+    unresponsive.ws.pause();
     socket.send({ type: 'message', session_id: 'shutdown-notes', content: 'acked before SIGTERM', nonce: 'before-sigterm' });
     const acked = (await socket.next('ack', { timeoutMs: FRAME_TIMEOUT_MS })).message as Message;
-    const held = await startHeldRequest(`${server.base}/tasks`, token, { title: 'written across SIGTERM' });
+    // A keep-alive connection busy with a request when the server closes must not hold the exit up after its answer.
+    const agent = new Agent({ keepAlive: true });
+    const held = await startHeldRequest(`${server.base}/tasks`, token, { title: 'written across SIGTERM' }, { agent });
 
     const stopping = logLine(server.child, 'shutting down', SHUTDOWN_DEADLINE_MS);
     const exited = exitOf(server.child, SHUTDOWN_DEADLINE_MS);
     server.child.kill('SIGTERM');
     expect(await stopping).to.include({ signal: 'SIGTERM' });
+    expect(await upgradeOutcome(server.port, socketPath('alice', token))).to.be.oneOf(REFUSED_UPGRADE);
+    expect(await probeNewConnection(server.port)).to.equal('ECONNREFUSED');
     expect(await socket.waitForClose(FRAME_TIMEOUT_MS)).to.deep.equal({ code: 1001, reason: 'server shutting down' });
-    // The listener closes once the gateway's sockets are gone, while the held request is still waiting for its body.
-    expect(await untilNewConnectionsRefused(server.port)).to.equal('ECONNREFUSED');
     held.finish();
     const created = await held.answer;
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     expect(created.body).to.include({ title: 'written across SIGTERM', completed: false });
+    expect(created.headers.connection, 'the answer ends its keep-alive connection').to.equal('close');
     expect(await exited, server.stderr()).to.equal(0);
+    unresponsive.ws.terminate();
+    agent.destroy();
 
     const restarted = await startServe();
     expect(await getJson(restarted.base, '/messages/shutdown-notes', token)).to.deep.equal([acked]);

@@ -14,6 +14,22 @@ export interface SessionStart {
   readonly lifetime: number;
 }
 
+/** The row of a session that starts now. */
+export const newSessionRow = (start: SessionStart, now: number): SessionRow => ({
+  id: randomUUID(),
+  tenant_id: start.tenantId,
+  user_id: start.userId,
+  client_id: start.clientId,
+  scope: start.scope,
+  created_at: now,
+  last_used_at: now,
+  expires_at: now + start.lifetime * 1000,
+  revoked_at: null,
+  revoked_reason: null,
+  ip: start.ip,
+  user_agent: start.userAgent,
+});
+
 /** Why a session ended; recorded on the row and visible to operators. */
 export type RevocationReason =
   | 'logout'
@@ -38,22 +54,10 @@ export class Sessions {
     this.queries = createSessionQueries(db);
   }
 
-  async start(start: SessionStart, now = Date.now(), db?: Knex): Promise<SessionRow> {
-    const session: SessionRow = {
-      id: randomUUID(),
-      tenant_id: start.tenantId,
-      user_id: start.userId,
-      client_id: start.clientId,
-      scope: start.scope,
-      created_at: now,
-      last_used_at: now,
-      expires_at: now + start.lifetime * 1000,
-      revoked_at: null,
-      revoked_reason: null,
-      ip: start.ip,
-      user_agent: start.userAgent,
-    };
-    await (db ? createSessionQueries(db) : this.queries).insert(session);
+  /** Starts a session without a refresh token (client_credentials); see `RefreshTokens.startSession` for one with. */
+  async start(start: SessionStart, now = Date.now()): Promise<SessionRow> {
+    const session = newSessionRow(start, now);
+    await this.queries.insert(session);
     return session;
   }
 

@@ -39,8 +39,8 @@ export class TwoFactor {
   private readonly enrolments: ReturnType<typeof createTwoFactorQueries>;
   private readonly recovery: ReturnType<typeof createRecoveryCodeQueries>;
 
-  constructor(private readonly services: Pick<Services, 'db' | 'tenantId' | 'clock' | 'config'>) {
-    this.enrolments = createTwoFactorQueries(services.db);
+  constructor(private readonly services: Pick<Services, 'db' | 'reads' | 'tenantId' | 'clock' | 'config'>) {
+    this.enrolments = createTwoFactorQueries(services.db, services.reads);
     this.recovery = createRecoveryCodeQueries(services.db);
   }
 
@@ -52,7 +52,7 @@ export class TwoFactor {
 
   /** True when sign-in needs a second factor. */
   async isEnabled(userId: string): Promise<boolean> {
-    return (await this.enrolments.find(this.key(userId)))?.confirmed_at != null;
+    return this.enrolments.isConfirmed(this.key(userId));
   }
 
   /** Starts (or restarts) an enrolment: a new secret and new recovery codes, off until confirmed. */

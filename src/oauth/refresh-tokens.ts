@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Sessions } from '../accounts/sessions';
+import { newSessionRow, type SessionStart, type Sessions } from '../accounts/sessions';
 import { createRefreshRotationQueries, type RotationSession, type RotationState, type RotationWrites, type SessionUser } from '../db/queries/refresh-rotation';
 import { createRefreshTokenQueries, type RefreshTokenRow } from '../db/queries/refresh-tokens';
-import type { SessionRow } from '../db/queries/sessions';
+import { createSessionQueries, type SessionRow } from '../db/queries/sessions';
 import { invalidGrant } from '../errors';
 
 export interface RefreshTokenOptions {
@@ -79,11 +79,12 @@ export class RefreshTokens {
     private readonly options: RefreshTokenOptions,
   ) {}
 
-  /** Issues the first refresh token of a session. */
-  async issue(sessionId: string, now = Date.now(), db: Knex = this.db): Promise<string> {
-    const token = newToken();
-    await createRefreshTokenQueries(db).insert(newTokenRow(sessionId, token, now));
-    return token;
+  /** Starts a session and issues its first refresh token, in one transaction. */
+  async startSession(start: SessionStart, now = Date.now()): Promise<{ session: SessionRow; refreshToken: string }> {
+    const session = newSessionRow(start, now);
+    const refreshToken = newToken();
+    await createSessionQueries(this.db).insert(session, newTokenRow(session.id, refreshToken, now));
+    return { session, refreshToken };
   }
 
   /** Rotates a presented refresh token; throws `invalid_grant` for anything but a live, own token of an enabled user. */

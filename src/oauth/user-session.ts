@@ -14,20 +14,16 @@ export function userScopes(user: UserRow, client: ClientRow, requested: string |
 
 /** Starts a session for a user who has proved who they are (password, and the second factor when on) and issues its tokens. */
 export async function startUserSession(
-  { db, config, tenantId, sessions, refreshTokens, accessTokens }: Services,
+  { config, tenantId, refreshTokens, accessTokens }: Services,
   user: UserRow,
   scopes: readonly string[],
   { client, ip, userAgent }: GrantContext,
 ): Promise<TokenResponse> {
   const now = Date.now();
-  const { session, refreshToken } = await db.transaction(async (trx) => {
-    const started = await sessions.start(
-      { tenantId, userId: user.id, clientId: client.id, scope: scopes.join(' '), ip, userAgent, lifetime: config.refreshTokenTtl },
-      now,
-      trx,
-    );
-    return { session: started, refreshToken: await refreshTokens.issue(started.id, now, trx) };
-  });
+  const { session, refreshToken } = await refreshTokens.startSession(
+    { tenantId, userId: user.id, clientId: client.id, scope: scopes.join(' '), ip, userAgent, lifetime: config.refreshTokenTtl },
+    now,
+  );
   const access = accessTokens.issue(
     { subject: user.id, username: user.username, clientId: client.id, scopes, roles: user.roles, sessionId: session.id },
     now,

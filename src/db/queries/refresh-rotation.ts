@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { isPostgres } from '../connection';
 import { sqliteTransaction } from '../sqlite-statements';
-import type { RefreshTokenRow } from './refresh-tokens';
+import { INSERT_REFRESH_TOKEN, newRefreshTokenBindings, type RefreshTokenRow } from './refresh-tokens';
 import type { SessionRow } from './sessions';
 import { storedRoles, type UserRow } from './users';
 
@@ -40,7 +40,6 @@ const SUCCESSOR_BY_ID = 'SELECT rotated_at FROM refresh_tokens WHERE id = ?';
 const SESSION_WITH_USER = `SELECT s.id, s.tenant_id, s.user_id, s.client_id, s.scope, s.last_used_at, s.expires_at, s.revoked_at,
     u.username AS user_username, u.roles AS user_roles, u.disabled AS user_disabled
   FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id WHERE s.id = ?`;
-const INSERT_TOKEN = 'INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) VALUES (?, ?, ?, ?)';
 const MARK_ROTATED = 'UPDATE refresh_tokens SET rotated_at = ?, successor_id = ?, successor_sealed = ? WHERE id = ?';
 const TOUCH_SESSION = 'UPDATE sessions SET last_used_at = ?, ip = ?, user_agent = ? WHERE id = ?';
 
@@ -53,7 +52,7 @@ function stateOf(token: PresentedToken, found: SessionWithUser, successor: Rotat
 }
 
 const writeStatements = (token: PresentedToken, { successor, successorSealed, now, ip, userAgent }: RotationWrites): Array<[string, unknown[]]> => [
-  [INSERT_TOKEN, [successor.id, successor.session_id, successor.token_hash, successor.created_at]],
+  [INSERT_REFRESH_TOKEN, newRefreshTokenBindings(successor)],
   [MARK_ROTATED, [now, successor.id, successorSealed, token.id]],
   [TOUCH_SESSION, [now, ip, userAgent, token.session_id]],
 ];

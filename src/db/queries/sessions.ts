@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { onSqliteConnection, sqliteTransaction } from '../sqlite-statements';
+import { INSERT_REFRESH_TOKEN, newRefreshTokenBindings, type RefreshTokenRow } from './refresh-tokens';
 
 export interface SessionRow {
   id: string;
@@ -31,10 +32,22 @@ const INSERT_SESSION = `INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VAL
 export function createSessionQueries(db: Knex) {
   const sessions = () => db<SessionRow>('sessions');
   return {
-    async insert(session: SessionRow): Promise<void> {
-      // Every client_credentials token starts a session: on SQLite, a prepared statement rather than knex's query building.
-      if (onSqliteConnection(db)) await sqliteTransaction(db, (sql) => sql.run(INSERT_SESSION, ...SESSION_COLUMNS.map((column) => session[column])));
-      else await sessions().insert(session);
+    /** Inserts a session, and its first refresh token in the same transaction when given. */
+    async insert(session: SessionRow, firstToken?: RefreshTokenRow): Promise<void> {
+      // Every token grant starts a session: on SQLite, prepared statements rather than knex's query building.
+      if (onSqliteConnection(db)) {
+        await sqliteTransaction(db, (sql) => {
+          sql.run(INSERT_SESSION, ...SESSION_COLUMNS.map((column) => session[column]));
+          if (firstToken) sql.run(INSERT_REFRESH_TOKEN, ...newRefreshTokenBindings(firstToken));
+        });
+      } else if (firstToken) {
+        await db.transaction(async (trx) => {
+          await trx('sessions').insert(session);
+          await trx('refresh_tokens').insert(firstToken);
+        });
+      } else {
+        await sessions().insert(session);
+      }
     },
     async findById(id: string): Promise<SessionRow | undefined> {
       return sessions().where({ id }).first();

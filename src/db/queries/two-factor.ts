@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { knexReads, type Reads } from '../reads';
 
 export interface TwoFactorRow {
   user_id: string;
@@ -13,10 +14,16 @@ export interface TwoFactorRow {
 
 type Key = Pick<TwoFactorRow, 'tenant_id' | 'user_id'>;
 
+const CONFIRMED_AT = 'SELECT confirmed_at FROM two_factor WHERE tenant_id = ? AND user_id = ?';
+
 /** TOTP enrolments: pending until confirmed, one per user. */
-export function createTwoFactorQueries(db: Knex) {
+export function createTwoFactorQueries(db: Knex, reads: Reads = knexReads(db)) {
   const rows = () => db<TwoFactorRow>('two_factor');
   return {
+    /** True when the user has a confirmed enrolment: asked at every password sign-in, so plain SQL. */
+    async isConfirmed({ tenant_id, user_id }: Key): Promise<boolean> {
+      return (await reads.row<Pick<TwoFactorRow, 'confirmed_at'>>(CONFIRMED_AT, [tenant_id, user_id]))?.confirmed_at != null;
+    },
     async find(key: Key): Promise<TwoFactorRow | undefined> {
       return rows().where(key).first();
     },

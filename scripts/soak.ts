@@ -179,7 +179,8 @@ async function main(): Promise<number> {
     const chat = addTallies(warm.chat, run.chat);
     const exitCode = await server.stop();
     const errorLines = server.errorLines.length;
-    const warnLines = server.logLines.filter((line) => line.level === 'warn').length;
+    const warnings = server.logLines.filter((line) => line.level === 'warn');
+    const warnLines = warnings.length;
 
     const rssBack = after.rss <= baseline.rss * (1 + TOLERANCE);
     const fdsBack = after.fds <= baseline.fds * (1 + TOLERANCE);
@@ -210,6 +211,7 @@ async function main(): Promise<number> {
     const failed = rows.some(([, , ok]) => ok === false);
     say(`\nsoak: ${failed ? 'FAILED' : 'passed'}`);
     if (errorLines > 0) for (const line of server.errorLines.slice(0, 5)) say(`  server error: ${JSON.stringify(line)}`);
+    for (const message of new Set(warnings.map((line) => String(line.msg)))) say(`  server warning: ${message}`);
     return failed ? 1 : 0;
   } finally {
     clearTimeout(hardStop);

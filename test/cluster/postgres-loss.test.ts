@@ -96,45 +96,43 @@ describe('cluster: losing PostgreSQL and getting it back (a tessera process whos
     await cluster?.close();
   });
 
-  describe('connections refused and reset', () => {
-    it('answers 503 at once, with the SPEC §2 body, while PostgreSQL is unreachable, and keeps running', async function () {
-      this.timeout(4 * ANSWER_MS);
-      proxy.cut();
-      await expectUnavailable(node, alice);
-    });
+  const scenarios: ReadonlyArray<{ name: string; lose: () => Promise<void> | void; loss: string; back: () => void; recovery: string }> = [
+    {
+      name: 'connections refused and reset',
+      lose: () => proxy.cut(),
+      loss: 'answers 503 at once, with the SPEC §2 body, while PostgreSQL is unreachable, and keeps running',
+      back: () => proxy.restore(),
+      recovery: 'is ready again within seconds of PostgreSQL coming back, with the data it had',
+    },
+    {
+      name: 'the network gone silent (connections stay open, nothing comes back)',
+      lose: () => stallWithConnectionsOpen(proxy, node, alice),
+      loss: 'answers 503 within seconds, with the SPEC §2 body, on connections opened before as on new ones, and keeps running',
+      back: () => proxy.restore(),
+      recovery: 'is ready again within seconds of the network carrying packets again, with the data it had',
+    },
+    {
+      name: 'the network back, but the connections open during the silence lost for good (a NAT or firewall forgot them)',
+      lose: () => stallWithConnectionsOpen(proxy, node, alice),
+      loss: 'answers 503 within seconds while the network is silent',
+      back: () => proxy.restoreNewConnections(),
+      recovery: 'is ready again within seconds on new connections, none of its requests waiting on a lost one',
+    },
+  ];
 
-    it('is ready again within seconds of PostgreSQL coming back, with the data it had', async function () {
-      this.timeout(RECOVERY_MS + 10_000);
-      proxy.restore();
-      await expectRecovered(node, alice);
-    });
-  });
+  for (const scenario of scenarios) {
+    describe(scenario.name, () => {
+      it(scenario.loss, async function () {
+        this.timeout(4 * ANSWER_MS);
+        await scenario.lose();
+        await expectUnavailable(node, alice);
+      });
 
-  describe('the network gone silent (connections stay open, nothing comes back)', () => {
-    it('answers 503 within seconds, with the SPEC §2 body, on connections opened before as on new ones, and keeps running', async function () {
-      this.timeout(4 * ANSWER_MS);
-      await stallWithConnectionsOpen(proxy, node, alice);
-      await expectUnavailable(node, alice);
+      it(scenario.recovery, async function () {
+        this.timeout(RECOVERY_MS + 10_000);
+        scenario.back();
+        await expectRecovered(node, alice);
+      });
     });
-
-    it('is ready again within seconds of the network carrying packets again, with the data it had', async function () {
-      this.timeout(RECOVERY_MS + 10_000);
-      proxy.restore();
-      await expectRecovered(node, alice);
-    });
-  });
-
-  describe('the network back, but the connections open during the silence lost for good (a NAT or firewall forgot them)', () => {
-    it('answers 503 within seconds while the network is silent', async function () {
-      this.timeout(4 * ANSWER_MS);
-      await stallWithConnectionsOpen(proxy, node, alice);
-      await expectUnavailable(node, alice);
-    });
-
-    it('is ready again within seconds on new connections, none of its requests waiting on a lost one', async function () {
-      this.timeout(RECOVERY_MS + 10_000);
-      proxy.restoreNewConnections();
-      await expectRecovered(node, alice);
-    });
-  });
+  }
 });

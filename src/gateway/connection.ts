@@ -85,17 +85,17 @@ export class Connection implements Registered {
   }
 
   /** Sends a serialised frame, or closes a reader too slow to keep up (1013) rather than buffer without bound. */
-  send(frame: string): void {
+  send(frame: string | Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount + frame.length > this.context.limits.sendBufferLimit) {
       this.close(CLOSE.tryAgainLater, 'slow consumer');
       return;
     }
-    this.ws.send(frame);
+    this.ws.send(frame, { binary: false });
   }
 
   /** Delivers a stored message, unless a resume of its conversation is replaying: then it waits its turn. */
-  receive(message: Message, frame: string): void {
+  receive(message: Message, frame: Buffer): void {
     const held = this.resuming.get(message.session_id);
     if (held) held.push(message);
     else this.send(frame);

@@ -83,8 +83,8 @@ export class Gateway {
   /** Hands one stored message to every local socket of its members but the one that sent it. */
   private fanOut({ tenantId, message, memberIds, origin }: BusEvents['messages.created']): void {
     const { metrics } = this.services;
-    // Serialised once per message, not once per socket.
-    const frame = JSON.stringify({ type: 'message', message });
+    // Serialised and UTF-8 encoded once per message, not once per socket.
+    const frame = Buffer.from(JSON.stringify({ type: 'message', message }));
     let delivered = 0;
     for (const userId of memberIds) {
       for (const connection of this.registry.ofUser(tenantId, userId)) {

@@ -1,6 +1,6 @@
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import type { Api } from '../http/api';
+import type { Api, RouteSpec } from '../http/api';
 import { errorResponses } from '../http/openapi-responses';
 import type { Services } from '../services';
 import { TwoFactor } from './two-factor';
@@ -45,29 +45,26 @@ export function twoFactorRoutes(api: Api, router: Router, services: Services, ch
     },
   );
 
-  api.route(
-    router,
+  /** A route whose body is a code, which `act` checks and acts on for the caller; it answers 204. */
+  const otpRoute = (spec: Pick<RouteSpec, 'method' | 'path' | 'summary' | 'responses'>, act: (subject: string, otp: string) => Promise<void>) =>
+    api.route(router, { ...spec, tag: TAG, auth: userToken, body: otpBody, before: [changesLimit] }, async ({ principal, body }, _req, res) => {
+      await act(principal.subject, body.otp);
+      res.status(204).end();
+    });
+
+  otpRoute(
     {
-      method: 'post', path: '/me/2fa/confirm', tag: TAG, summary: 'Turn two-factor sign-in on with a first code from the authenticator', auth: userToken, body: otpBody,
-      before: [changesLimit],
+      method: 'post', path: '/me/2fa/confirm', summary: 'Turn two-factor sign-in on with a first code from the authenticator',
       responses: { 204: { description: 'On: the password grant now answers mfa_required' }, ...errorResponses('auth', 'conflict', 'invalidCode', 'rateLimited') },
     },
-    async ({ principal, body }, _req, res) => {
-      await twoFactor.confirm(principal.subject, body.otp);
-      res.status(204).end();
-    },
+    (subject, otp) => twoFactor.confirm(subject, otp),
   );
 
-  api.route(
-    router,
+  otpRoute(
     {
-      method: 'delete', path: '/me/2fa', tag: TAG, summary: 'Turn two-factor sign-in off; needs a current TOTP code or a recovery code', auth: userToken, body: otpBody,
-      before: [changesLimit],
+      method: 'delete', path: '/me/2fa', summary: 'Turn two-factor sign-in off; needs a current TOTP code or a recovery code',
       responses: { 204: { description: 'Off' }, ...errorResponses('auth', 'notFound', 'rateLimited', 'invalidCode') },
     },
-    async ({ principal, body }, _req, res) => {
-      await twoFactor.disable(principal.subject, body.otp);
-      res.status(204).end();
-    },
+    (subject, otp) => twoFactor.disable(subject, otp),
   );
 }

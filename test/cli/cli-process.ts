@@ -132,6 +132,17 @@ export class CliWorkspace {
   }
 }
 
+/** A fresh workspace and a server on its database; a workspace whose server failed to start is closed again. */
+export async function startWorkspaceWithServer(): Promise<{ cli: CliWorkspace; server: ReturnType<typeof supertest> }> {
+  const cli = new CliWorkspace();
+  try {
+    return { cli, server: await cli.startServer() };
+  } catch (error) {
+    await cli.close();
+    throw error;
+  }
+}
+
 /** A password grant for the built-in client. */
 export function passwordGrant(server: ReturnType<typeof supertest>, username: string, password: string) {
   return server.post('/token').type('form').send({ grant_type: 'password', username, password });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type supertest from 'supertest';
-import { CliWorkspace } from './cli-process';
+import { startWorkspaceWithServer, type CliWorkspace } from './cli-process';
 
 interface AddedClient {
   id: string;
@@ -11,11 +11,8 @@ interface AddedClient {
 describe('tessera client', () => {
   let cli: CliWorkspace;
   let server: ReturnType<typeof supertest>;
-  before(async () => {
-    cli = new CliWorkspace();
-    server = await cli.startServer();
-  });
-  after(() => cli.close());
+  before(async () => ({ cli, server } = await startWorkspaceWithServer()));
+  after(() => cli?.close());
 
   const add = async (name: string, ...options: string[]): Promise<AddedClient> => {
     const stdout = await cli.ok(['client', 'add', name, ...options]);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type supertest from 'supertest';
-import { CliWorkspace, exitOf, passwordGrant, screenOf, spawnCliOnTerminal } from './cli-process';
+import { exitOf, passwordGrant, screenOf, spawnCliOnTerminal, startWorkspaceWithServer, type CliWorkspace } from './cli-process';
 
 interface ListedUser {
   id: string;
@@ -12,11 +12,8 @@ interface ListedUser {
 describe('tessera user', () => {
   let cli: CliWorkspace;
   let server: ReturnType<typeof supertest>;
-  before(async () => {
-    cli = new CliWorkspace();
-    server = await cli.startServer();
-  });
-  after(() => cli.close());
+  before(async () => ({ cli, server } = await startWorkspaceWithServer()));
+  after(() => cli?.close());
 
   const listed = async (): Promise<ListedUser[]> => JSON.parse(await cli.ok(['user', 'list', '--json'])) as ListedUser[];
   const refresh = (refreshToken: string) => server.post('/token').type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken });

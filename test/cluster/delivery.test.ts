@@ -1,32 +1,26 @@
 import { expect } from 'chai';
 import type { Frame, Message, TestSocket } from '../gateway/support';
 import type { Tokens } from '../support/users';
-import { backendProblem, bearer, Cluster, newUser, requireOrSkip, START_TIMEOUT_MS, startConversation, type Node } from './support';
+import { bearer, newUser, startConversation, twoNodesPerSuite } from './support';
 
 const BURST = 20;
 
 const messageWith = (content: string) => (frame: Frame) => frame.type === 'message' && (frame.message as Message).content === content;
 
 describe('cluster: delivery across processes (PostgreSQL + Redis)', () => {
-  let cluster: Cluster;
-  let node1: Node;
-  let node2: Node;
+  const twoNodes = twoNodesPerSuite();
   let alice: Tokens;
   let bob: Tokens;
   let conversation: string;
 
-  before(async function () {
-    this.timeout(START_TIMEOUT_MS + 10_000);
-    await requireOrSkip(this, () => backendProblem());
-    cluster = new Cluster();
-    [node1, node2] = (await cluster.start(2)) as [Node, Node];
-    alice = await newUser(node1, 'alice');
-    bob = await newUser(node2, 'bob');
-    conversation = await startConversation(node1, alice.access_token, ['bob']);
+  before(async () => {
+    alice = await newUser(twoNodes.node1, 'alice');
+    bob = await newUser(twoNodes.node2, 'bob');
+    conversation = await startConversation(twoNodes.node1, alice.access_token, ['bob']);
   });
-  after(() => cluster?.close());
 
   it("delivers a burst sent on node 1's socket to the members' sockets on node 2 exactly once, in seq order", async () => {
+    const { cluster, node1, node2 } = twoNodes;
     const sender = await cluster.connect(node1, 'alice', { token: alice.access_token });
     const receivers: TestSocket[] = [
       await cluster.connect(node2, 'bob', { token: bob.access_token }),
@@ -50,6 +44,7 @@ describe('cluster: delivery across processes (PostgreSQL + Redis)', () => {
   });
 
   it('delivers a message posted through REST on node 2 to a socket on node 1', async () => {
+    const { cluster, node1, node2 } = twoNodes;
     const socket = await cluster.connect(node1, 'alice', { token: alice.access_token });
     const res = await node2.request.post(`/messages/${conversation}`).set(bearer(bob.access_token)).send({ content: 'from the other side' });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
@@ -58,6 +53,7 @@ describe('cluster: delivery across processes (PostgreSQL + Redis)', () => {
   });
 
   it('opens a socket on node 2 with a ticket issued on node 1, and refuses that ticket on node 1 afterwards', async () => {
+    const { cluster, node1, node2 } = twoNodes;
     const issued = await node1.request.post('/ws/ticket').set(bearer(bob.access_token));
     expect(issued.status, JSON.stringify(issued.body)).to.equal(201);
     const ticket = issued.body.ticket as string;

@@ -1,36 +1,15 @@
 import { expect } from 'chai';
 import { expectError } from '../support/expectations';
 import { sessionIdOf } from '../support/oauth';
-import {
-  backendProblem,
-  bearer,
-  Cluster,
-  expectRefusedWithinASecond,
-  login,
-  newUser,
-  refreshGrant,
-  requireOrSkip,
-  REVOCATION_MS,
-  START_TIMEOUT_MS,
-  type Node,
-} from './support';
+import { bearer, expectRefusedWithinASecond, login, newUser, refreshGrant, REVOCATION_MS, twoNodesPerSuite } from './support';
 
 describe('cluster: revocation across processes (PostgreSQL + Redis)', () => {
-  let cluster: Cluster;
-  let node1: Node;
-  let node2: Node;
-
-  before(async function () {
-    this.timeout(START_TIMEOUT_MS + 10_000);
-    await requireOrSkip(this, () => backendProblem());
-    cluster = new Cluster();
-    // A grace of 0: any replay of a rotated refresh token is reuse (SPEC §3.2).
-    [node1, node2] = (await cluster.start(2, { REFRESH_REUSE_GRACE: '0' })) as [Node, Node];
-    await newUser(node1, 'alice');
-  });
-  after(() => cluster?.close());
+  // A grace of 0: any replay of a rotated refresh token is reuse (SPEC §3.2).
+  const twoNodes = twoNodesPerSuite({ REFRESH_REUSE_GRACE: '0' });
+  before(() => newUser(twoNodes.node1, 'alice'));
 
   it("closes alice's socket on node 2 with 4003 and refuses her token there within 1 s of a logout on node 1", async () => {
+    const { cluster, node1, node2 } = twoNodes;
     const tokens = await login(node1, 'alice');
     const socket = await cluster.connect(node2, 'alice', { token: tokens.access_token });
     expect((await node2.request.get('/me').set(bearer(tokens.access_token))).status).to.equal(200);
@@ -43,6 +22,7 @@ describe('cluster: revocation across processes (PostgreSQL + Redis)', () => {
   });
 
   it('revokes the whole session when a refresh token rotated on node 1 is replayed on node 2 after the grace', async () => {
+    const { cluster, node1, node2 } = twoNodes;
     const first = await login(node1, 'alice');
     const rotated = await refreshGrant(node1, first.refresh_token);
     expect(rotated.status, JSON.stringify(rotated.body)).to.equal(200);

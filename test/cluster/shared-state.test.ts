@@ -4,43 +4,21 @@ import { CLI_TIMEOUT_MS, CliWorkspace } from '../cli/cli-process';
 import { expectError } from '../support/expectations';
 import { decodeJwt, sessionIdOf } from '../support/oauth';
 import { PASSWORD } from '../support/users';
-import {
-  backendProblem,
-  bearer,
-  Cluster,
-  login,
-  newUser,
-  passwordGrant,
-  refreshGrant,
-  requireOrSkip,
-  START_TIMEOUT_MS,
-  type Node,
-} from './support';
+import { bearer, login, newUser, passwordGrant, refreshGrant, twoNodesPerSuite, type Node } from './support';
 
 const LOGIN_FAILURES = 4;
 const CONCURRENT_REFRESHES = 20;
 
 describe('cluster: state shared by the processes (PostgreSQL + Redis)', () => {
-  let cluster: Cluster;
-  let node1: Node;
-  let node2: Node;
-
-  before(async function () {
-    this.timeout(START_TIMEOUT_MS + 10_000);
-    await requireOrSkip(this, () => backendProblem());
-    cluster = new Cluster();
-    // Started together on an empty schema: both migrate, both find no admin and no key (SPEC §1).
-    [node1, node2] = (await cluster.start(2, {
-      RATE_LIMIT_LOGIN_FAILURES: String(LOGIN_FAILURES),
-      ADMIN_USERNAME: 'root',
-      ADMIN_PASSWORD: PASSWORD,
-    })) as [Node, Node];
-    await newUser(node1, 'alice');
-    await newUser(node2, 'carol');
+  // Started together on an empty schema: both migrate, both find no admin and no key (SPEC §1).
+  const twoNodes = twoNodesPerSuite({ RATE_LIMIT_LOGIN_FAILURES: String(LOGIN_FAILURES), ADMIN_USERNAME: 'root', ADMIN_PASSWORD: PASSWORD });
+  before(async () => {
+    await newUser(twoNodes.node1, 'alice');
+    await newUser(twoNodes.node2, 'carol');
   });
-  after(() => cluster?.close());
 
   it('comes up on both nodes, started together on an empty database, with one admin between them', async () => {
+    const { cluster, node1, node2 } = twoNodes;
     for (const node of [node1, node2]) {
       const ready = await node.request.get('/readyz');
       expect(ready.status, JSON.stringify(ready.body)).to.equal(200);
@@ -51,6 +29,7 @@ describe('cluster: state shared by the processes (PostgreSQL + Redis)', () => {
   });
 
   it('never forks a session under 20 concurrent refreshes of one token split across both nodes', async () => {
+    const { cluster, node1, node2 } = twoNodes;
     const tokens = await login(node1, 'alice');
     const responses = await Promise.all(
       Array.from({ length: CONCURRENT_REFRESHES }, (_, i) => refreshGrant(i % 2 === 0 ? node1 : node2, tokens.refresh_token)),
@@ -70,6 +49,7 @@ describe('cluster: state shared by the processes (PostgreSQL + Redis)', () => {
   });
 
   it('counts failed logins for a username in the whole cluster: two on each node, then 429 on either', async () => {
+    const { node1, node2 } = twoNodes;
     const wrong = (node: Node) => passwordGrant(node, 'carol', 'not the password');
     for (const node of [node1, node1, node2, node2]) expectError(await wrong(node), 400, 'invalid_grant');
     for (const node of [node1, node2]) {
@@ -80,6 +60,7 @@ describe('cluster: state shared by the processes (PostgreSQL + Redis)', () => {
   });
 
   it('accepts on node 2 right away a token signed on node 1 with a key rotated there', async () => {
+    const { node1, node2 } = twoNodes;
     const before = await login(node1, 'alice');
     const admin = await login(node1, 'root', 'admin');
     const rotated = await node1.request.post('/admin/keys/rotate').set(bearer(admin.access_token));
@@ -97,6 +78,7 @@ describe('cluster: state shared by the processes (PostgreSQL + Redis)', () => {
   });
 
   it('rotates the key with `tessera keys rotate` in the environment of the nodes (REDIS_URL set) and exits 0', async function () {
+    const { cluster } = twoNodes;
     this.timeout(2 * CLI_TIMEOUT_MS + 5_000);
     const workspace = new CliWorkspace();
     try {

@@ -219,6 +219,30 @@ export class Cluster {
   }
 }
 
+/** The cluster of a suite and its two nodes, there once the suite's before() hook has run. */
+export interface TwoNodes {
+  cluster: Cluster;
+  node1: Node;
+  node2: Node;
+}
+
+/**
+ * Declares the hooks of a suite on two nodes of a new cluster, started at once with `env` on top of the shared
+ * environment: before() skips the suite unless PostgreSQL and Redis answer (see requireOrSkip), after() closes
+ * the cluster. Returns the object that before() fills in.
+ */
+export function twoNodesPerSuite(env: Record<string, string> = {}): TwoNodes {
+  const twoNodes = {} as TwoNodes;
+  before(async function () {
+    this.timeout(START_TIMEOUT_MS + 10_000);
+    await requireOrSkip(this, () => backendProblem());
+    twoNodes.cluster = new Cluster();
+    [twoNodes.node1, twoNodes.node2] = (await twoNodes.cluster.start(2, env)) as [Node, Node];
+  });
+  after(() => twoNodes.cluster?.close());
+  return twoNodes;
+}
+
 /** Deletes the keys under `prefix` (rate-limit counters, tickets); a Redis that is gone has none to delete. */
 async function deleteKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -1,17 +1,8 @@
 import { expect } from 'chai';
+import type { CalendarEvent } from '../../client/src/index';
 import { detailFields, expectError } from '../support/expectations';
-import { followPages, userAuth, type Auth } from '../support/resources';
-import { onEachDatabase, startServer, type TestServer } from '../support/server';
-
-interface CalendarEvent {
-  id: string;
-  title: string;
-  start_time: string;
-  end_time: string;
-  description: string | null;
-  location: string | null;
-  status: string;
-}
+import { followPages, startServerWithAlice, userAuth, type Auth } from '../support/resources';
+import { onEachDatabase, type TestServer } from '../support/server';
 
 const EVENT_FIELDS = ['id', 'title', 'start_time', 'end_time', 'description', 'location', 'status'];
 const day = (time: string) => `2026-03-10T${time}:00Z`;
@@ -19,11 +10,8 @@ const day = (time: string) => `2026-03-10T${time}:00Z`;
 onEachDatabase('calendar events (SPEC §5.2)', (database) => {
   let server: TestServer;
   let auth: Auth;
-  before(async () => {
-    server = await startServer({}, database);
-    auth = (await userAuth(server, 'alice')).auth;
-  });
-  after(() => server.close());
+  before(async () => ({ server, auth } = await startServerWithAlice(database)));
+  after(() => server?.close());
 
   const create = (body: Record<string, unknown>, as = auth) => server.request.post('/calendar/events').set(as).send(body);
   const patch = (id: string, body: Record<string, unknown>) => server.request.patch(`/calendar/events/${id}`).set(auth).send(body);

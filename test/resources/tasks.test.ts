@@ -1,29 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import type { Task } from '../../client/src/index';
 import { detailFields, expectError, RFC3339_UTC } from '../support/expectations';
-import { followPages, nextLink, userAuth, type Auth } from '../support/resources';
-import { onEachDatabase, startServer, type TestServer } from '../support/server';
-
-interface Task {
-  id: string;
-  title: string;
-  description: string | null;
-  completed: boolean;
-  due_date: string | null;
-  created_at: string;
-  updated_at: string;
-}
+import { followPages, nextLink, startServerWithAlice, userAuth, type Auth } from '../support/resources';
+import { onEachDatabase, type TestServer } from '../support/server';
 
 const TASK_FIELDS = ['id', 'title', 'description', 'completed', 'due_date', 'created_at', 'updated_at'];
 
 onEachDatabase('tasks (SPEC §5.1)', (database) => {
   let server: TestServer;
   let auth: Auth;
-  before(async () => {
-    server = await startServer({}, database);
-    auth = (await userAuth(server, 'alice')).auth;
-  });
-  after(() => server.close());
+  before(async () => ({ server, auth } = await startServerWithAlice(database)));
+  after(() => server?.close());
 
   const create = (body: Record<string, unknown>, as = auth) => server.request.post('/tasks').set(as).send(body);
 

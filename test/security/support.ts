@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import WebSocket from 'ws';
@@ -47,12 +47,9 @@ export function call(server: TestServer, { method = 'GET', path, headers = {}, b
   const length = body === undefined ? {} : { 'Content-Length': Buffer.byteLength(body) };
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: server.port, method, path, headers: { ...length, ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
+      readAnswer(res, (answer) => {
         clearTimeout(timer);
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parseJson(res.headers['content-type'], text) });
+        resolve(answer);
       });
       res.on('error', reject);
     });
@@ -62,6 +59,16 @@ export function call(server: TestServer, { method = 'GET', path, headers = {}, b
       reject(error);
     });
     req.end(body);
+  });
+}
+
+/** Reads `res` to its end, then hands it to `onAnswer`. */
+function readAnswer(res: IncomingMessage, onAnswer: (answer: Answer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    onAnswer({ status: res.statusCode ?? 0, headers: res.headers, text, body: parseJson(res.headers['content-type'], text) });
   });
 }
 
@@ -166,15 +173,12 @@ export function upgrade(server: TestServer, path: string, headers: OutgoingHttpH
       socket.destroy();
       resolve({ status: res.statusCode ?? 0, headers: res.headers, text: '', body: undefined });
     });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
+    req.on('response', (res) =>
+      readAnswer(res, (answer) => {
         clearTimeout(timer);
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parseJson(res.headers['content-type'], text) });
-      });
-    });
+        resolve(answer);
+      }),
+    );
     req.on('error', (error) => {
       clearTimeout(timer);
       reject(error);

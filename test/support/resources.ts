@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { basicAuth, createClient, secretOf, tokenRequest } from './oauth';
-import type { TestServer } from './server';
+import { startServer, type DatabaseKind, type TestServer } from './server';
 import { bearer, login, newUser, PASSWORD } from './users';
 
 /** Bearer headers for a user token; the SPEC §3.3 default scopes unless `scope` narrows them. */
@@ -81,4 +81,15 @@ export async function startConversation(server: TestServer, auth: Auth, members:
 export function challengedScope(res: Response): string | undefined {
   const header = res.headers['www-authenticate'] as string | undefined;
   return header ? /scope="([^"]*)"/.exec(header)?.[1] : undefined;
+}
+
+/** A fresh server on `database` with alice signed up, and her bearer header; a server whose sign-up failed is closed again. */
+export async function startServerWithAlice(database: DatabaseKind): Promise<{ server: TestServer; auth: Auth }> {
+  const server = await startServer({}, database);
+  try {
+    return { server, auth: (await userAuth(server, 'alice')).auth };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
 }

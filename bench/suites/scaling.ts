@@ -6,6 +6,7 @@
 // batched transactions.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { getJson, newSessions, passwordGrant, PUBLIC_CLIENT, signup, BENCH_USER } from '../lib/api';
 import type { Context } from '../lib/context';
 import { measureRounds, runLoad, type Measured } from '../lib/http-rounds';
@@ -26,6 +27,7 @@ const PAGE = 50; // GET /messages reads the newest page, as a client catching up
 const LATENCY_LOAD_SHARE = 0.5;
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const SPARE_SESSIONS = 10;
+const SETTLE_AFTER_SEEDING_MS = 200;
 
 const grouped = (n: number) => n.toLocaleString('en-US');
 
@@ -61,6 +63,9 @@ async function serverWithSessions(context: Context, sessions: number): Promise<S
   const missing = sessions - countSessions(file);
   const started = Date.now();
   seedSessions(file, Array.from({ length: missing }, (_, i) => fillers[i % fillers.length]!), false);
+  // Seeding blocked this process for seconds: the servers closed its idle keep-alive connections meanwhile,
+  // and fetch would send the next request on one of them before reading its close. Let the closes in first.
+  await delay(SETTLE_AFTER_SEEDING_MS);
   context.say(`  ${grouped(sessions)} sessions stored (${((Date.now() - started) / 1000).toFixed(1)} s to seed)`);
   return { server, file };
 }

@@ -35,6 +35,23 @@ export const knexReads = (db: Knex): Reads => ({
   close: () => undefined,
 });
 
+/** Turns what a statement returns for one row into the row object. */
+type RowOf = (returned: unknown) => Record<string, unknown>;
+
+const asObject: RowOf = (returned) => returned as Record<string, unknown>;
+
+/** Switches the statement to arrays and names their values in JS. */
+function namedFromArrays(statement: BetterSqlite3.Statement): RowOf {
+  const names = statement.columns().map((column) => column.name);
+  statement.raw(true);
+  return (returned) => {
+    const values = returned as unknown[];
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) row[names[i]!] = values[i];
+    return row;
+  };
+}
+
 export function createReads(db: Database): Reads {
   const config = db.client.config as Knex.Config;
   if (config.client !== 'better-sqlite3') return knexReads(db);
@@ -51,25 +68,22 @@ export function createReads(db: Database): Reads {
 
   // Rows come as arrays and become objects here: better-sqlite3 builds each
   // object property by property through V8's API, which costs about twice as much.
-  const readers = new WeakMap<BetterSqlite3.Statement, (values: unknown[]) => Record<string, unknown>>();
+  // Only for SQL that names its columns: SQLite re-prepares a statement after a
+  // schema change (a migration run elsewhere), and a `*` could then bring other
+  // columns than the names read when it was first prepared.
+  const readers = new WeakMap<BetterSqlite3.Statement, RowOf>();
   function readerOf(sql: string) {
     const statement = cachedStatement((connection ??= open()), sql);
     let toRow = readers.get(statement);
     if (!toRow) {
-      const names = statement.columns().map((column) => column.name);
-      statement.raw(true);
-      toRow = (values) => {
-        const row: Record<string, unknown> = {};
-        for (let i = 0; i < names.length; i++) row[names[i]!] = values[i];
-        return row;
-      };
+      toRow = sql.includes('*') ? asObject : namedFromArrays(statement);
       readers.set(statement, toRow);
     }
     return { statement, toRow };
   }
   const all = <T>(sql: string, bindings: readonly unknown[]): T[] => {
     const { statement, toRow } = readerOf(sql);
-    return (statement.all(...bindings.map(sqliteBinding)) as unknown[][]).map(toRow) as T[];
+    return (statement.all(...bindings.map(sqliteBinding)) as unknown[]).map(toRow) as T[];
   };
   const run = <T>(query: Knex.QueryBuilder): T[] => {
     const { sql, bindings } = query.toSQL().toNative();
@@ -79,10 +93,10 @@ export function createReads(db: Database): Reads {
   return {
     all: async <T>(query: Knex.QueryBuilder) => run<T>(query),
     first: async <T>(query: Knex.QueryBuilder) => run<T>(query.limit(1))[0],
-    async row<T>(sql: string, bindings: readonly unknown[]) {
+    async row<T>(sql: string, bindings: readonly unknown[]): Promise<T | undefined> {
       const { statement, toRow } = readerOf(sql);
-      const values = statement.get(...bindings.map(sqliteBinding)) as unknown[] | undefined;
-      return values && (toRow(values) as T);
+      const returned: unknown = statement.get(...bindings.map(sqliteBinding));
+      return returned === undefined ? undefined : (toRow(returned) as T);
     },
     close() {
       connection?.close();

@@ -20,7 +20,7 @@ const toClient = (row: StoredClient): ClientRow => ({
   grant_types: row.grant_types.split(' ').filter(Boolean),
 });
 
-const CLIENT_BY_ID = 'SELECT * FROM clients WHERE tenant_id = ? AND id = ?';
+const CLIENT_BY_ID = 'SELECT tenant_id, id, name, secret_hash, confidential, grant_types, scope, created_at FROM clients WHERE tenant_id = ? AND id = ?';
 
 export function createClientQueries(db: Knex, reads: Reads = knexReads(db)) {
   const clients = () => db<StoredClient>('clients');

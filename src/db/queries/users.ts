@@ -33,9 +33,10 @@ const MAX_USERS_PER_EMAIL = 10;
 /** Usernames are unique case-insensitively (SPEC §4). */
 export const usernameKey = (username: string) => username.toLowerCase();
 
-const USER_BY_ID = 'SELECT * FROM users WHERE tenant_id = ? AND id = ?';
+const USER_COLUMNS = 'id, tenant_id, username, username_key, email, password_hash, roles, disabled, created_at, updated_at';
+const USER_BY_ID = `SELECT ${USER_COLUMNS} FROM users WHERE tenant_id = ? AND id = ?`;
 const PROFILE_BY_ID = 'SELECT id, username, email, roles, created_at FROM users WHERE tenant_id = ? AND id = ?';
-const USER_BY_USERNAME = 'SELECT * FROM users WHERE tenant_id = ? AND username_key = ?';
+const USER_BY_USERNAME = `SELECT ${USER_COLUMNS} FROM users WHERE tenant_id = ? AND username_key = ?`;
 
 export function createUserQueries(db: Knex, reads: Reads = knexReads(db)) {
   const users = () => db<StoredUser>('users');

@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Express } from 'express';
 
 const HEADERS_TIMEOUT_MS = 20_000; // default of HTTP_HEADERS_TIMEOUT_MS
+const IN_FLIGHT_GRACE_MS = 5_000; // requests in flight at shutdown get this long; `serve` exits within 10 s
 const REQUEST_TIMEOUT_MS = 30_000; // headers and body; never below the headers timeout
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 // Node checks both timeouts only this often (its default, 30 s, would let a slow client stay up to 50 s).
@@ -63,7 +64,8 @@ function endConnectionAfter(res: ServerResponse): void {
  * `Connection: close` and Node ends its connection right after it. Telling
  * the client in the answer, rather than cutting the connection once idle,
  * also keeps it from sending another request on a connection closed under
- * it, which it could not know whether to retry.
+ * it, which it could not know whether to retry. Requests still in flight
+ * after IN_FLIGHT_GRACE_MS lose their connection.
  */
 function closeGracefully(server: Server): () => Promise<void> {
   const unanswered = new Set<ServerResponse>();
@@ -77,6 +79,14 @@ function closeGracefully(server: Server): () => Promise<void> {
     closing = true;
     for (const res of unanswered) endConnectionAfter(res);
     if (!server.listening) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return new Promise((resolve) => {
+      // A request that is still arriving (a slow or stalled client) would hold the close for up to
+      // requestTimeout, past any process manager's patience: after a grace, its connection is cut.
+      const cut = setTimeout(() => server.closeAllConnections(), IN_FLIGHT_GRACE_MS).unref();
+      server.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+    });
   };
 }

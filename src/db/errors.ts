@@ -9,6 +9,8 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 // PostgreSQL's: SQLSTATE class 08 (connection exception), a statement cancelled by statement_timeout,
 // shutting down or starting up, too many connections.
 const UNAVAILABLE_SQLSTATES = /^(08...|57014|57P0[123]|53300)$/;
+// SQLite's: another process held the database locked past busy_timeout.
+const SQLITE_BUSY = /^SQLITE_(BUSY|LOCKED)(_|$)/;
 // pg's own errors for a lost connection carry no code; knex puts the SQL before the message, so no anchor.
 const CONNECTION_LOST = /Connection terminated|is not queryable/;
 // pg's client-side timeouts on a silent network: no answer to a query (query_timeout), no handshake (connectionTimeoutMillis).
@@ -23,6 +25,6 @@ const NO_ANSWER = /(Query read timeout|timeout expired)$/;
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code))) return true;
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code) || SQLITE_BUSY.test(code))) return true;
   return error.name === 'KnexTimeoutError' || CONNECTION_LOST.test(error.message) || NO_ANSWER.test(error.message);
 }

@@ -76,7 +76,8 @@ async function commitQueued(db: Knex): Promise<void> {
         }),
       ) as Outcome[];
     } finally {
-      await db.client.releaseConnection(connection);
+      // Once committed, the outcomes stand: a failed release must not turn them into errors.
+      await Promise.resolve(db.client.releaseConnection(connection)).catch(() => undefined);
     }
   } catch (error) {
     outcomes = queued.map(() => ({ error }));

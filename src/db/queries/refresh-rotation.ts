@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isPostgres } from '../connection';
+import { knexReads } from '../reads';
 import { sqliteTransaction } from '../sqlite-statements';
 import { INSERT_REFRESH_TOKEN, newRefreshTokenBindings, type RefreshTokenRow } from './refresh-tokens';
 import type { SessionRow } from './sessions';
@@ -72,7 +73,8 @@ function rotateOnSqlite<T>(db: Knex, tokenHash: string, decide: RotationDecision
 /** PostgreSQL: the token's row stays locked until commit, so parallel rotations of one token queue behind each other. */
 function rotateOnPostgres<T>(db: Knex, tokenHash: string, decide: RotationDecision<T>): Promise<T> {
   return db.transaction(async (trx) => {
-    const get = async <R>(sql: string, ...bindings: unknown[]) => ((await trx.raw(sql, bindings as Knex.RawBinding[])) as { rows: R[] }).rows[0];
+    const reads = knexReads(trx);
+    const get = <R>(sql: string, ...bindings: unknown[]) => reads.row<R>(sql, bindings);
     const token = await get<PresentedToken>(`${TOKEN_BY_HASH} FOR UPDATE`, tokenHash);
     const found = token && (await get<SessionWithUser>(SESSION_WITH_USER, token.session_id));
     const successor = token?.successor_id ? await get<RotationState['successor']>(SUCCESSOR_BY_ID, token.successor_id) : undefined;

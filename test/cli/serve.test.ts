@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { Agent, get } from 'node:http';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import WebSocket from 'ws';
 import { passwordGrant, signup } from '../durability/http';
 import { socketPath, TestSocket, type Message } from '../gateway/support';
@@ -147,18 +147,16 @@ describe('tessera serve', () => {
   it('exits 0 within 10 s of SIGTERM even while a client never finishes sending its request', async function () {
     this.timeout(START_TIMEOUT_MS + SHUTDOWN_DEADLINE_MS + 5_000);
     const server = await startServe();
-    const stalled = connect({ host: '127.0.0.1', port: server.port });
-    stalled.on('error', () => undefined);
-    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
-    // Headers and the first byte of a body that never comes: the request stays in flight for good.
-    stalled.write('POST /signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
-    const cut = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    await signup(server.base, 'stan');
+    const token = (await passwordGrant(server.base, 'stan')).access_token as string;
+    // Half a body whose rest never comes: the request stays in flight for good.
+    const stalled = await startHeldRequest(`${server.base}/tasks`, token, { title: 'never finished' });
     const stopping = logLine(server.child, 'shutting down', SHUTDOWN_DEADLINE_MS);
     const exited = exitOf(server.child, SHUTDOWN_DEADLINE_MS);
     server.child.kill('SIGTERM');
     await stopping;
     expect(await exited, server.stderr()).to.equal(0);
-    await cut;
+    expect(await stalled.answer.then(() => 'answered', () => 'connection cut')).to.equal('connection cut');
   });
 
   it('exits 1 with one line naming the address when the port is taken', async () => {

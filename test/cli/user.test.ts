@@ -16,6 +16,17 @@ describe('tessera user', () => {
   after(() => cli?.close());
 
   const listed = async (): Promise<ListedUser[]> => JSON.parse(await cli.ok(['user', 'list', '--json'])) as ListedUser[];
+  /** `tessera <args>` on a terminal, typing `password` and then `repeat` at its two prompts; its exit code and what the terminal showed. */
+  async function typePasswordsOnTerminal(args: readonly string[], password: string, repeat: string): Promise<{ code: number | null; screen: string }> {
+    const child = spawnCliOnTerminal([...args], cli.dir, cli.env);
+    const screen = screenOf(child);
+    const exited = exitOf(child);
+    await screen.waitFor('Password: ');
+    child.stdin!.write(`${password}\r`);
+    await screen.waitFor('Repeat password: ');
+    child.stdin!.write(`${repeat}\r`);
+    return { code: await exited, screen: screen.text() };
+  }
   const refresh = (refreshToken: string) => server.post('/token').type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken });
 
   it('adds an admin whose password comes from stdin, and list --json shows it with role admin', async () => {
@@ -31,29 +42,17 @@ describe('tessera user', () => {
   });
 
   it('asks for the password twice on a terminal, never echoing it, then creates the admin', async () => {
-    const child = spawnCliOnTerminal(['user', 'add', 'tina', '--admin'], cli.dir, cli.env);
-    const screen = screenOf(child);
-    const exited = exitOf(child);
-    await screen.waitFor('Password: ');
-    child.stdin!.write('tina-password-1\r');
-    await screen.waitFor('Repeat password: ');
-    child.stdin!.write('tina-password-1\r');
-    expect(await exited).to.equal(0);
-    expect(screen.text()).to.match(/created user tina .*with role admin/);
-    expect(screen.text()).not.to.include('tina-password-1');
+    const { code, screen } = await typePasswordsOnTerminal(['user', 'add', 'tina', '--admin'], 'tina-password-1', 'tina-password-1');
+    expect(code).to.equal(0);
+    expect(screen).to.match(/created user tina .*with role admin/);
+    expect(screen).not.to.include('tina-password-1');
     expect((await passwordGrant(server, 'tina', 'tina-password-1')).status).to.equal(200);
   });
 
   it('refuses on a terminal when the two passwords differ, creating no user', async () => {
-    const child = spawnCliOnTerminal(['user', 'add', 'vic'], cli.dir, cli.env);
-    const screen = screenOf(child);
-    const exited = exitOf(child);
-    await screen.waitFor('Password: ');
-    child.stdin!.write('vic-password-1\r');
-    await screen.waitFor('Repeat password: ');
-    child.stdin!.write('vic-password-2\r');
-    expect(await exited).to.equal(1);
-    expect(screen.text()).to.include('the passwords differ');
+    const { code, screen } = await typePasswordsOnTerminal(['user', 'add', 'vic'], 'vic-password-1', 'vic-password-2');
+    expect(code).to.equal(1);
+    expect(screen).to.include('the passwords differ');
     expect((await listed()).map((u) => u.username)).not.to.include('vic');
   });
 

@@ -84,6 +84,8 @@ export class Context {
     switch (name) {
       case 'bare-express':
         return { ME_BODY: JSON.stringify(this.setup.me), TASKS_BODY: JSON.stringify(this.setup.tasks) };
+      case 'express-constructed':
+        return { ...(await this.peerEnv('bare-express')), PROTOTYPES: 'constructed' };
       case 'bare-ws':
         return { WELCOME_FRAME: this.welcomeFrame() };
       case 'socketio': {

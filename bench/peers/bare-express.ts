@@ -1,8 +1,12 @@
 // The baseline for resources: Express 5 with its defaults and no middleware,
 // answering from memory with the bodies tessera gave for the same requests
 // (the orchestrator passes them in). The ratio tessera/bare is what
-// tessera's own work costs on top of the framework floor.
+// tessera's own work costs on top of the framework floor. With
+// PROTOTYPES=constructed its HTTP server makes requests and responses the
+// way tessera's does (src/server.ts), the floor under tessera's own work.
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
+import { constructing } from '../../src/server';
 
 const port = Number(process.env.PORT ?? 0);
 const host = process.env.HOST ?? '127.0.0.1';
@@ -23,5 +27,9 @@ app.get('/tasks', (_req, res) => {
   res.json(tasks);
 });
 
-const server = app.listen(port, host);
+const server =
+  process.env.PROTOTYPES === 'constructed'
+    ? createServer({ IncomingMessage: constructing<typeof IncomingMessage>(IncomingMessage, app.request), ServerResponse: constructing<typeof ServerResponse>(ServerResponse, app.response) }, app)
+    : createServer(app);
+server.listen(port, host);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

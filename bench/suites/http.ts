@@ -2,6 +2,7 @@
 // @node-oauth/oauth2-server (token endpoint), autocannon at 50 connections.
 import { basicAuth, BENCH_USER, newSessions, passwordGrantBody, PUBLIC_CLIENT } from '../lib/api';
 import type { Context } from '../lib/context';
+import type { PeerName } from '../lib/peers';
 import { measureRounds, type Contest, type RequestSpec, type Rounds } from '../lib/http-rounds';
 import { BENCH_HASH_COST } from '../lib/tessera';
 import { below, ms, perSecond, ratio, rateAtLeast, ratioAtLeast, type Check, type Row, type Section } from '../lib/table';
@@ -113,9 +114,9 @@ const workloads: HttpWorkload[] = [
   },
 ];
 
-async function contest(context: Context, workload: HttpWorkload, overallRate?: number): Promise<Contest> {
+async function contest(context: Context, workload: HttpWorkload, overallRate?: number, peer: PeerName = workload.baseline): Promise<Contest> {
   const tessera = context.setup.tessera;
-  const baseline = await context.peer(workload.baseline);
+  const baseline = await context.peer(peer);
   return {
     id: workload.id,
     targets: { tessera, baseline },
@@ -149,6 +150,15 @@ function httpSection(workload: HttpWorkload): SectionSpec {
       const rows = [rateRow(workload.title, r, workload.checks(r))];
       const details = roundDetails(workload.title, r);
       const problems = roundProblems(workload.title, r);
+      if (workload.baseline === 'bare-express') {
+        // Reported beside the target's baseline: tessera's server skips a cost stock Express pays on every
+        // request (src/server.ts, `constructing`); against an Express built the same way, the ratio is tessera's own work alone.
+        const title = `${workload.title.replace(/, req\/s$/, '')} vs Express built as tessera's server, req/s`;
+        const floor = await measureRounds(context.setup.agent, await contest(context, workload, undefined, 'express-constructed'), plan);
+        rows.push(rateRow(title, floor, []));
+        details.push(...roundDetails(title, floor));
+        problems.push(...roundProblems(title, floor));
+      }
       if (workload.id === 'tasks') {
         const latency = await tasksLatency(context, workload, r);
         rows.push(latency.row);

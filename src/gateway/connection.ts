@@ -36,7 +36,8 @@ export class Connection implements Registered {
   readonly id = randomUUID();
   alive = true;
   private principal: Principal;
-  private readonly timers: NodeJS.Timeout[] = [];
+  /** One timer at a time: until the token_expiring warning, then until the close at expiry. */
+  private expiryTimer: NodeJS.Timeout | undefined;
   private tokens: number;
   private lastRefill = Date.now();
   private rejected = 0;
@@ -72,7 +73,7 @@ export class Connection implements Registered {
     });
     this.ws.on('error', () => undefined);
     this.ws.on('close', () => {
-      this.clearTimers();
+      this.clearExpiry();
       this.context.onClose(this);
     });
     this.sendJson({
@@ -102,12 +103,12 @@ export class Connection implements Registered {
   }
 
   close(code: number, reason: string): void {
-    this.clearTimers();
+    this.clearExpiry();
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
   }
 
   terminate(): void {
-    this.clearTimers();
+    this.clearExpiry();
     this.ws.terminate();
   }
 
@@ -130,18 +131,22 @@ export class Connection implements Registered {
   }
 
   private scheduleExpiry(): void {
-    this.clearTimers();
+    this.clearExpiry();
     const expiresAt = this.principal.expiresAt * 1000;
-    const warnIn = Math.max(0, expiresAt - EXPIRY_WARNING_MS - Date.now());
-    const closeIn = Math.max(0, expiresAt - Date.now());
-    if (warnIn <= MAX_TIMER_MS) {
-      this.timers.push(setTimeout(() => this.sendJson({ type: 'token_expiring', expires_in: Math.max(0, Math.round((expiresAt - Date.now()) / 1000)) }), warnIn));
-    }
-    if (closeIn <= MAX_TIMER_MS) this.timers.push(setTimeout(() => this.close(CLOSE.tokenExpired, 'token expired'), closeIn));
+    this.expireIn(expiresAt - EXPIRY_WARNING_MS - Date.now(), () => {
+      this.sendJson({ type: 'token_expiring', expires_in: Math.max(0, Math.round((expiresAt - Date.now()) / 1000)) });
+      this.expireIn(expiresAt - Date.now(), () => this.close(CLOSE.tokenExpired, 'token expired'));
+    });
   }
 
-  private clearTimers(): void {
-    for (const timer of this.timers.splice(0)) clearTimeout(timer);
+  private expireIn(ms: number, run: () => void): void {
+    const delay = Math.max(0, ms);
+    this.expiryTimer = delay <= MAX_TIMER_MS ? setTimeout(run, delay) : undefined;
+  }
+
+  private clearExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
   }
 
   /** Token bucket per socket: false when the frame is over the rate. */

@@ -27,6 +27,12 @@ function trustFunction(trustProxy: boolean | number | string): (address: string,
 }
 
 const rawPath = (url = '/'): string => url.slice(0, url.search(/[?#]|$/));
+/** The query of a request target (`/ws/alice?token=…`), without parsing the rest as a URL. */
+const queryOf = (url = '/'): URLSearchParams => {
+  const start = url.indexOf('?');
+  const end = url.indexOf('#');
+  return new URLSearchParams(start < 0 || (end >= 0 && end < start) ? '' : url.slice(start + 1, end < 0 ? undefined : end));
+};
 
 /**
  * The WebSocket gateway at `/ws/:username` (and `/t/<tenant>/ws/:username`)
@@ -108,18 +114,18 @@ export class Gateway {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { config, logger, messages, metrics } = this.services;
-    const ip = proxyAddr(req, this.trust);
+    let address: string | undefined;
+    const ip = () => (address ??= proxyAddr(req, this.trust));
     let principal: Principal;
     let accessTokens: AccessTokens;
     try {
-      const url = new URL(req.url ?? '/', 'http://gateway.invalid');
       // The path as sent, as REST routes see it: URL's pathname resolves "..", and "/t/acme/../../ws/x"
       // would reach another tenant than the one its prefix names (and a proxy's rules for it) say.
       const target = this.tenants.target(req.headers.host, rawPath(req.url));
       const tenant = target && (await this.tenants.get(target.tenantId));
       if (!target || !tenant) throw notFound('tenant');
       accessTokens = tenant.accessTokens;
-      principal = await checkUpgrade(req, url, target.path, {
+      principal = await checkUpgrade(req, queryOf(req.url), target.path, {
         tenantId: tenant.tenantId,
         accessTokens,
         tickets: this.tickets,
@@ -133,9 +139,9 @@ export class Gateway {
       if (!this.registry.reserve(principal.tenantId, principal.subject, config.ws.maxConnectionsPerUser)) throw rateLimited(60);
     } catch (error) {
       const apiError = toApiError(error);
-      const refusal = { url: redactUrl(req.url ?? ''), status: apiError.status, code: apiError.code, ip };
-      if (apiError.status >= 500) logger.error({ ...refusal, detail: apiError.internal }, 'socket refused');
-      else logger.info(refusal, 'socket refused');
+      const refusal = () => ({ url: redactUrl(req.url ?? ''), status: apiError.status, code: apiError.code, ip: ip() });
+      if (apiError.status >= 500) logger.error({ ...refusal(), detail: apiError.internal }, 'socket refused');
+      else if (logger.isLevelEnabled('info')) logger.info(refusal(), 'socket refused');
       refuse(socket, apiError);
       return;
     }
@@ -155,7 +161,7 @@ export class Gateway {
       this.registry.add(connection);
       metrics.openSockets.inc();
       connection.start();
-      logger.info({ url: redactUrl(req.url ?? ''), user_id: principal.subject, connection_id: connection.id, ip }, 'socket opened');
+      if (logger.isLevelEnabled('info')) logger.info({ url: redactUrl(req.url ?? ''), user_id: principal.subject, connection_id: connection.id, ip: ip() }, 'socket opened');
     });
     // handleUpgrade answers a malformed upgrade itself; the reservation must not leak then.
     if (socket.destroyed) this.registry.release(principal.tenantId, principal.subject);

@@ -26,7 +26,8 @@ export interface HandshakeContext {
   /** Upgrade attempts per IP; undefined when RATE_LIMITS=off. */
   readonly attempts: AttemptLimiter | undefined;
   readonly allowedOrigins: readonly string[];
-  readonly ip: string;
+  /** The client's address (asked only when needed: reading it is a system call). */
+  ip(): string;
 }
 
 /**
@@ -35,19 +36,19 @@ export interface HandshakeContext {
  * ticket), scope and user. Throws the ApiError to answer with; returns the
  * principal otherwise.
  */
-export async function checkUpgrade(req: IncomingMessage, url: URL, path: string, context: HandshakeContext): Promise<Principal> {
+export async function checkUpgrade(req: IncomingMessage, query: URLSearchParams, path: string, context: HandshakeContext): Promise<Principal> {
   const match = WS_PATH.exec(path);
   if (!match) throw notFound('route');
-  if (context.attempts && !context.attempts.allow(context.ip)) throw rateLimited(context.attempts.retryAfter());
+  if (context.attempts && !context.attempts.allow(context.ip())) throw rateLimited(context.attempts.retryAfter());
   const origin = req.headers.origin;
   if (context.allowedOrigins.length > 0 && (origin === undefined || !context.allowedOrigins.includes(origin))) {
     throw forbidden('This Origin may not open sockets.');
   }
 
-  const ticket = url.searchParams.get('ticket');
+  const ticket = query.get('ticket');
   const principal =
     ticket === null
-      ? await authenticate(context.accessTokens, url.searchParams.get('token') ?? bearerToken(req.headers.authorization), 'messages:read')
+      ? await authenticate(context.accessTokens, query.get('token') ?? bearerToken(req.headers.authorization), 'messages:read')
       : await redeemTicket(context, ticket);
   let username: string;
   try {

@@ -1,3 +1,19 @@
+const NONE: ReadonlySet<never> = new Set();
+
+/** The map of `key` in `outer`, created when missing. */
+function inner<V>(outer: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let map = outer.get(key);
+  if (!map) outer.set(key, (map = new Map()));
+  return map;
+}
+
+/** Deletes `outer[key][innerKey]`, and `outer[key]` once empty. */
+function removeEntry<V>(outer: Map<string, Map<string, V>>, key: string, innerKey: string): void {
+  const map = outer.get(key);
+  map?.delete(innerKey);
+  if (map?.size === 0) outer.delete(key);
+}
+
 /** What the registry needs of a socket. */
 export interface Registered {
   readonly id: string;
@@ -8,49 +24,50 @@ export interface Registered {
   send(frame: string): void;
 }
 
-const userKey = (tenantId: string, userId: string) => `${tenantId}\0${userId}`;
-
-/** This process's open sockets, by user, for fan-out, limits, presence and revocation. */
+/**
+ * This process's open sockets, by tenant and user, for fan-out, limits,
+ * presence and revocation. Two levels of maps rather than one keyed by a
+ * joined string: the ids are strings that already exist (from the token), so
+ * a lookup builds and hashes nothing.
+ */
 export class SocketRegistry<T extends Registered = Registered> {
-  private readonly byUser = new Map<string, Set<T>>();
-  private readonly reserved = new Map<string, number>();
+  private readonly byTenant = new Map<string, Map<string, Set<T>>>();
+  private readonly reserved = new Map<string, Map<string, number>>();
 
   /** Holds a place for a socket still in its handshake; false when the user is at the limit. */
   reserve(tenantId: string, userId: string, limit: number): boolean {
-    const key = userKey(tenantId, userId);
-    const held = this.count(tenantId, userId) + (this.reserved.get(key) ?? 0);
-    if (held >= limit) return false;
-    this.reserved.set(key, (this.reserved.get(key) ?? 0) + 1);
+    const reserved = this.reserved.get(tenantId)?.get(userId) ?? 0;
+    if (this.count(tenantId, userId) + reserved >= limit) return false;
+    inner(this.reserved, tenantId).set(userId, reserved + 1);
     return true;
   }
 
   release(tenantId: string, userId: string): void {
-    const key = userKey(tenantId, userId);
-    const left = (this.reserved.get(key) ?? 1) - 1;
-    if (left > 0) this.reserved.set(key, left);
-    else this.reserved.delete(key);
+    const users = this.reserved.get(tenantId);
+    const left = (users?.get(userId) ?? 1) - 1;
+    if (left > 0) users!.set(userId, left);
+    else removeEntry(this.reserved, tenantId, userId);
   }
 
   add(socket: T): void {
-    const key = userKey(socket.tenantId, socket.userId);
-    const sockets = this.byUser.get(key) ?? new Set<T>();
+    const users = inner(this.byTenant, socket.tenantId);
+    const sockets = users.get(socket.userId) ?? new Set<T>();
     sockets.add(socket);
-    this.byUser.set(key, sockets);
+    users.set(socket.userId, sockets);
   }
 
   remove(socket: T): void {
-    const key = userKey(socket.tenantId, socket.userId);
-    const sockets = this.byUser.get(key);
+    const sockets = this.byTenant.get(socket.tenantId)?.get(socket.userId);
     sockets?.delete(socket);
-    if (sockets?.size === 0) this.byUser.delete(key);
+    if (sockets?.size === 0) removeEntry(this.byTenant, socket.tenantId, socket.userId);
   }
 
   count(tenantId: string, userId: string): number {
-    return this.byUser.get(userKey(tenantId, userId))?.size ?? 0;
+    return this.byTenant.get(tenantId)?.get(userId)?.size ?? 0;
   }
 
   ofUser(tenantId: string, userId: string): ReadonlySet<T> {
-    return this.byUser.get(userKey(tenantId, userId)) ?? new Set();
+    return this.byTenant.get(tenantId)?.get(userId) ?? NONE;
   }
 
   /** Sends one serialised frame to every socket of these users but `except`; returns how many. */
@@ -67,12 +84,12 @@ export class SocketRegistry<T extends Registered = Registered> {
   }
 
   all(): T[] {
-    return [...this.byUser.values()].flatMap((sockets) => [...sockets]);
+    return [...this.byTenant.values()].flatMap((users) => [...users.values()].flatMap((sockets) => [...sockets]));
   }
 
   get size(): number {
     let size = 0;
-    for (const sockets of this.byUser.values()) size += sockets.size;
+    for (const users of this.byTenant.values()) for (const sockets of users.values()) size += sockets.size;
     return size;
   }
 }

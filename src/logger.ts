@@ -37,12 +37,37 @@ const REDACTED_PATHS = [
 ];
 
 // Any parameter that carries a credential, whether or not the endpoint reads it from the query: a client may put it there.
-const SECRET_QUERY_PARAMETERS =
-  /([?&](?:token|ticket|access_token|refresh_token|code|password|current_password|new_password|client_secret|mfa_token|otp|secret)=)[^&#]*/gi;
+const SECRET_QUERY_PARAMETERS = new Set([
+  'token',
+  'ticket',
+  'access_token',
+  'refresh_token',
+  'code',
+  'password',
+  'current_password',
+  'new_password',
+  'client_secret',
+  'mfa_token',
+  'otp',
+  'secret',
+]);
+const QUERY_PARAMETER = /([?&])([^=&#]*)=([^&#]*)/g;
 
-/** Replaces the values of secret-bearing query parameters (`?token=…`) in a URL or path. */
+/** A parameter name as a server reads it (`%74oken` is `token`), in lower case. */
+function parameterName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' ')).toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+}
+
+/** Replaces the values of secret-bearing query parameters (`?token=…`, also spelt `?%74oken=…`) in a URL or path. */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_PARAMETERS, '$1[REDACTED]');
+  if (!url.includes('=')) return url;
+  return url.replace(QUERY_PARAMETER, (parameter: string, separator: string, name: string) =>
+    SECRET_QUERY_PARAMETERS.has(parameterName(name)) ? `${separator}${name}=[REDACTED]` : parameter,
+  );
 }
 
 const LEVEL_COLOURS: Record<string, string> = { fatal: '35', error: '31', warn: '33', info: '32', debug: '36', trace: '90' };

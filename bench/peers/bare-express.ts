@@ -3,10 +3,10 @@
 // (the orchestrator passes them in). The ratio tessera/bare is what
 // tessera's own work costs on top of the framework floor. With
 // PROTOTYPES=constructed its HTTP server makes requests and responses the
-// way tessera's does (src/server.ts), the floor under tessera's own work.
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+// way tessera's does (src/server.ts, expressConstructors), the floor under tessera's own work.
+import { createServer } from 'node:http';
 import express from 'express';
-import { constructing } from '../../src/server';
+import { expressConstructors } from '../../src/server';
 
 const port = Number(process.env.PORT ?? 0);
 const host = process.env.HOST ?? '127.0.0.1';
@@ -29,7 +29,7 @@ app.get('/tasks', (_req, res) => {
 
 const server =
   process.env.PROTOTYPES === 'constructed'
-    ? createServer({ IncomingMessage: constructing<typeof IncomingMessage>(IncomingMessage, app.request), ServerResponse: constructing<typeof ServerResponse>(ServerResponse, app.response) }, app)
+    ? createServer(expressConstructors(app), app)
     : createServer(app);
 server.listen(port, host);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -118,7 +118,7 @@ async function contest(context: Context, workload: HttpWorkload, overallRate?: n
   const tessera = context.setup.tessera;
   const baseline = await context.peer(peer);
   return {
-    id: workload.id,
+    id: peer === workload.baseline ? workload.id : `${workload.id} vs ${peer}`,
     targets: { tessera, baseline },
     request: (side) => workload.request(context, side === 'tessera' ? tessera.url : baseline.url),
     ...(overallRate === undefined ? {} : { overallRate }),
@@ -153,11 +153,11 @@ function httpSection(workload: HttpWorkload): SectionSpec {
       if (workload.baseline === 'bare-express') {
         // Reported beside the target's baseline: tessera's server skips a cost stock Express pays on every
         // request (src/server.ts, `constructing`); against an Express built the same way, the ratio is tessera's own work alone.
-        const title = `${workload.title.replace(/, req\/s$/, '')} vs Express built as tessera's server, req/s`;
+        const floorTitle = `${workload.title.replace(/, req\/s$/, '')} vs Express built as tessera's server, req/s`;
         const floor = await measureRounds(context.setup.agent, await contest(context, workload, undefined, 'express-constructed'), plan);
-        rows.push(rateRow(title, floor, []));
-        details.push(...roundDetails(title, floor));
-        problems.push(...roundProblems(title, floor));
+        rows.push(rateRow(floorTitle, floor, []));
+        details.push(...roundDetails(floorTitle, floor));
+        problems.push(...roundProblems(floorTitle, floor));
       }
       if (workload.id === 'tasks') {
         const latency = await tasksLatency(context, workload, r);

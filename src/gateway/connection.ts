@@ -132,6 +132,8 @@ export class Connection implements Registered {
 
   private scheduleExpiry(): void {
     this.clearExpiry();
+    // A renewal can finish after the socket closed: a timer then would only hold the connection until the token expires.
+    if (this.ws.readyState !== this.ws.OPEN) return;
     const expiresAt = this.principal.expiresAt * 1000;
     this.expireIn(expiresAt - EXPIRY_WARNING_MS - Date.now(), () => {
       this.sendJson({ type: 'token_expiring', expires_in: Math.max(0, Math.round((expiresAt - Date.now()) / 1000)) });

@@ -114,6 +114,9 @@ export class Gateway {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { config, logger, messages, metrics } = this.services;
+    // Read now, while the connection is surely open (the socket keeps it once read); what proxies
+    // forwarded is only worked out when asked for.
+    void req.socket.remoteAddress;
     let address: string | undefined;
     const ip = () => (address ??= proxyAddr(req, this.trust));
     let principal: Principal;

@@ -4,6 +4,7 @@ import * as resources from '../../db/migrations/20261123_002_resources';
 import * as tenants from '../../db/migrations/20261123_003_tenants';
 import * as accountSecurity from '../../db/migrations/20261123_004_account_security';
 import * as accountCodeLimits from '../../db/migrations/20261123_005_account_code_limits';
+import * as conversationMemberLookup from '../../db/migrations/20261201_006_conversation_member_lookup';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261123_003_tenants', tenants],
   ['20261123_004_account_security', accountSecurity],
   ['20261123_005_account_code_limits', accountCodeLimits],
+  ['20261201_006_conversation_member_lookup', conversationMemberLookup],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -32,12 +32,37 @@ export function useSqliteNativeBinding(binding: object): void {
   sqliteNativeBinding = binding;
 }
 
+interface PooledPostgresConnection {
+  readyForQuery?: boolean;
+  connection: { on(event: 'readyForQuery', listener: () => void): unknown };
+}
+
 /**
- * A pooled PostgreSQL connection is fit to hand out only when it has answered
- * everything sent on it: one whose query timed out unanswered is on a silent
- * network path, and would hold every later query behind that one.
+ * Which pooled PostgreSQL connections are fit to hand out. One whose query
+ * timed out unanswered is on a silent network path, and would hold every
+ * later query behind that one. Once that has been seen, the network may have
+ * lost the other connections too (a NAT or firewall that forgot them answers
+ * nothing, ever, while they look idle and well): every connection that has
+ * not answered anything since is dropped as well, and new ones are opened.
  */
-const answeredEverything = (connection: { readyForQuery?: boolean }) => connection.readyForQuery === true;
+function pooledPostgresConnections() {
+  const lastAnswer = new WeakMap<PooledPostgresConnection, number>();
+  let distrustedBefore = 0;
+  return {
+    afterCreate(connection: PooledPostgresConnection, done: (error: Error | null, connection: unknown) => void) {
+      lastAnswer.set(connection, Date.now());
+      connection.connection.on('readyForQuery', () => lastAnswer.set(connection, Date.now()));
+      done(null, connection);
+    },
+    validate(connection: PooledPostgresConnection): boolean {
+      if (connection.readyForQuery !== true) {
+        distrustedBefore = Date.now();
+        return false;
+      }
+      return (lastAnswer.get(connection) ?? 0) >= distrustedBefore;
+    },
+  };
+}
 
 /**
  * The knex configuration for a `sqlite:<path>` or `postgres://` URL; `limits`
@@ -78,7 +103,7 @@ export function knexConfig(databaseUrl: string, limits: DatabaseLimits = DEFAULT
       keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     },
     searchPath: schema ? [schema] : undefined,
-    pool: { min: 0, max: limits.poolMax, validate: answeredEverything },
+    pool: { min: 0, max: limits.poolMax, ...pooledPostgresConnections() },
     acquireConnectionTimeout: limits.acquireTimeoutMs,
     migrations: { migrationSource, schemaName: schema },
   };

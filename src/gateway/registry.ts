@@ -16,12 +16,8 @@ function removeEntry<V>(outer: Map<string, Map<string, V>>, key: string, innerKe
 
 /** What the registry needs of a socket. */
 export interface Registered {
-  readonly id: string;
   readonly tenantId: string;
   readonly userId: string;
-  readonly sessionId: string;
-  /** Sends an already serialised frame. */
-  send(frame: string): void;
 }
 
 /**
@@ -68,19 +64,6 @@ export class SocketRegistry<T extends Registered = Registered> {
 
   ofUser(tenantId: string, userId: string): ReadonlySet<T> {
     return this.byTenant.get(tenantId)?.get(userId) ?? NONE;
-  }
-
-  /** Sends one serialised frame to every socket of these users but `except`; returns how many. */
-  deliver(tenantId: string, userIds: readonly string[], frame: string, except?: string): number {
-    let delivered = 0;
-    for (const userId of userIds) {
-      for (const socket of this.ofUser(tenantId, userId)) {
-        if (socket.id === except) continue;
-        socket.send(frame);
-        delivered += 1;
-      }
-    }
-    return delivered;
   }
 
   all(): T[] {

@@ -28,11 +28,7 @@ function trustFunction(trustProxy: boolean | number | string): (address: string,
 
 const rawPath = (url = '/'): string => url.slice(0, url.search(/[?#]|$/));
 /** The query of a request target (`/ws/alice?token=…`), without parsing the rest as a URL. */
-const queryOf = (url = '/'): URLSearchParams => {
-  const start = url.indexOf('?');
-  const end = url.indexOf('#');
-  return new URLSearchParams(start < 0 || (end >= 0 && end < start) ? '' : url.slice(start + 1, end < 0 ? undefined : end));
-};
+const queryOf = (url = '/'): URLSearchParams => new URLSearchParams(/^[^?#]*\?([^#]*)/.exec(url)?.[1] ?? '');
 
 /**
  * The WebSocket gateway at `/ws/:username` (and `/t/<tenant>/ws/:username`)
@@ -114,11 +110,7 @@ export class Gateway {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { config, logger, messages, metrics } = this.services;
-    // Read now, while the connection is surely open (the socket keeps it once read); what proxies
-    // forwarded is only worked out when asked for.
-    void req.socket.remoteAddress;
-    let address: string | undefined;
-    const ip = () => (address ??= proxyAddr(req, this.trust));
+    const ip = proxyAddr(req, this.trust);
     let principal: Principal;
     let accessTokens: AccessTokens;
     try {
@@ -142,7 +134,7 @@ export class Gateway {
       if (!this.registry.reserve(principal.tenantId, principal.subject, config.ws.maxConnectionsPerUser)) throw rateLimited(60);
     } catch (error) {
       const apiError = toApiError(error);
-      const refusal = () => ({ url: redactUrl(req.url ?? ''), status: apiError.status, code: apiError.code, ip: ip() });
+      const refusal = () => ({ url: redactUrl(req.url ?? ''), status: apiError.status, code: apiError.code, ip });
       if (apiError.status >= 500) logger.error({ ...refusal(), detail: apiError.internal }, 'socket refused');
       else if (logger.isLevelEnabled('info')) logger.info(refusal(), 'socket refused');
       refuse(socket, apiError);
@@ -164,7 +156,7 @@ export class Gateway {
       this.registry.add(connection);
       metrics.openSockets.inc();
       connection.start();
-      if (logger.isLevelEnabled('info')) logger.info({ url: redactUrl(req.url ?? ''), user_id: principal.subject, connection_id: connection.id, ip: ip() }, 'socket opened');
+      if (logger.isLevelEnabled('info')) logger.info({ url: redactUrl(req.url ?? ''), user_id: principal.subject, connection_id: connection.id, ip }, 'socket opened');
     });
     // handleUpgrade answers a malformed upgrade itself; the reservation must not leak then.
     if (socket.destroyed) this.registry.release(principal.tenantId, principal.subject);

@@ -26,8 +26,7 @@ export interface HandshakeContext {
   /** Upgrade attempts per IP; undefined when RATE_LIMITS=off. */
   readonly attempts: AttemptLimiter | undefined;
   readonly allowedOrigins: readonly string[];
-  /** The client's address (asked only when needed: reading it is a system call). */
-  ip(): string;
+  readonly ip: string;
 }
 
 /**
@@ -39,7 +38,7 @@ export interface HandshakeContext {
 export async function checkUpgrade(req: IncomingMessage, query: URLSearchParams, path: string, context: HandshakeContext): Promise<Principal> {
   const match = WS_PATH.exec(path);
   if (!match) throw notFound('route');
-  if (context.attempts && !context.attempts.allow(context.ip())) throw rateLimited(context.attempts.retryAfter());
+  if (context.attempts && !context.attempts.allow(context.ip)) throw rateLimited(context.attempts.retryAfter());
   const origin = req.headers.origin;
   if (context.allowedOrigins.length > 0 && (origin === undefined || !context.allowedOrigins.includes(origin))) {
     throw forbidden('This Origin may not open sockets.');

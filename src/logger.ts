@@ -51,7 +51,7 @@ const SECRET_QUERY_PARAMETERS = new Set([
   'otp',
   'secret',
 ]);
-const QUERY_PARAMETER = /([?&])([^=&#]*)=([^&#]*)/g;
+const QUERY_PARAMETER = /([?&])([^=&#]*)=[^&#]*/g;
 
 /** A parameter name as a server reads it (`%74oken` is `token`), in lower case. */
 function parameterName(raw: string): string {

@@ -125,17 +125,22 @@ async function contest(context: Context, workload: HttpWorkload, overallRate?: n
   };
 }
 
+interface RoundsReport {
+  readonly row: Row;
+  readonly details: string[];
+  readonly problems: string[];
+}
+
+/** A row of the table and, under it, its rounds and anything unexpected in them. */
+const roundsReport = (row: Row, r: Rounds): RoundsReport => ({ row, details: roundDetails(row.title, r), problems: roundProblems(row.title, r) });
+
 /** GET /tasks at a fixed offered load: the latency a client sees below saturation. */
-async function tasksLatency(context: Context, workload: HttpWorkload, saturated: Rounds): Promise<{ row: Row; details: string[]; problems: string[] }> {
+async function tasksLatency(context: Context, workload: HttpWorkload, saturated: Rounds): Promise<RoundsReport> {
   const offered = Math.max(100, Math.round((saturated.tesseraRate * LATENCY_LOAD_SHARE) / 100) * 100);
   context.say(`GET /tasks at ${offered} req/s offered, 50 connections`);
   const r = await measureRounds(context.setup.agent, await contest(context, workload, offered), context.setup.plan);
   const title = `GET /tasks p99 at 50 connections, ${perSecond(offered)} offered`;
-  return {
-    row: { title, tessera: ms(r.tesseraP99Ms), baseline: ms(r.baselineP99Ms), ratio: ratio(r.tesseraP99Ms / r.baselineP99Ms), checks: [below(r.tesseraP99Ms, P99_LIMIT_MS, 'ms')] },
-    details: roundDetails(title, r),
-    problems: roundProblems(title, r),
-  };
+  return roundsReport({ title, tessera: ms(r.tesseraP99Ms), baseline: ms(r.baselineP99Ms), ratio: ratio(r.tesseraP99Ms / r.baselineP99Ms), checks: [below(r.tesseraP99Ms, P99_LIMIT_MS, 'ms')] }, r);
 }
 
 function httpSection(workload: HttpWorkload): SectionSpec {
@@ -147,24 +152,17 @@ function httpSection(workload: HttpWorkload): SectionSpec {
       const { plan } = context.setup;
       context.say(`${workload.id}: warm-up ${plan.warmupSeconds} s each, ${plan.rounds} rounds of ${plan.roundSeconds} s`);
       const r = await measureRounds(context.setup.agent, await contest(context, workload), plan);
-      const rows = [rateRow(workload.title, r, workload.checks(r))];
-      const details = roundDetails(workload.title, r);
-      const problems = roundProblems(workload.title, r);
+      const parts = [roundsReport(rateRow(workload.title, r, workload.checks(r)), r)];
       if (workload.baseline === 'bare-express') {
-        // Reported beside the target's baseline: tessera's server skips a cost stock Express pays on every
-        // request (src/server.ts, `constructing`); against an Express built the same way, the ratio is tessera's own work alone.
-        const floorTitle = `${workload.title.replace(/, req\/s$/, '')} vs Express built as tessera's server, req/s`;
+        // Reported beside the target's baseline: tessera's server skips a cost stock Express pays on every request
+        // (src/server.ts, `expressConstructors`); against an Express built the same way, the ratio is tessera's own work alone.
         const floor = await measureRounds(context.setup.agent, await contest(context, workload, undefined, 'express-constructed'), plan);
-        rows.push(rateRow(floorTitle, floor, []));
-        details.push(...roundDetails(floorTitle, floor));
-        problems.push(...roundProblems(floorTitle, floor));
+        parts.push(roundsReport(rateRow(`${workload.title.replace(/, req\/s$/, '')} vs Express built as tessera's server, req/s`, floor, []), floor));
       }
-      if (workload.id === 'tasks') {
-        const latency = await tasksLatency(context, workload, r);
-        rows.push(latency.row);
-        details.push(...latency.details);
-        problems.push(...latency.problems);
-      }
+      if (workload.id === 'tasks') parts.push(await tasksLatency(context, workload, r));
+      const rows = parts.map((part) => part.row);
+      const details = parts.flatMap((part) => part.details);
+      const problems = parts.flatMap((part) => part.problems);
       return { id: workload.id, title, rows, details, problems };
     },
   };

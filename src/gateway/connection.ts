@@ -16,8 +16,8 @@ export interface ConnectionLimits {
   readonly sendBufferLimit: number;
 }
 
+/** What every socket of the gateway shares. */
 export interface ConnectionContext {
-  readonly accessTokens: AccessTokens;
   readonly messages: MessageStore;
   readonly logger: Logger;
   readonly limits: ConnectionLimits;
@@ -30,6 +30,9 @@ const BAD_FRAMES_BEFORE_CLOSE = 10;
 const RESUME_PAGE = 200;
 const RESUME_MAX_PAGES = 50; // 10,000 messages; a client resumes again from last_seq for more
 const MAX_TIMER_MS = 2_147_483_647;
+/** Where every socket's chain of frames starts: settled, and never changed by `then`. */
+const SETTLED: Promise<void> = Promise.resolve();
+const ignore = (): void => undefined;
 
 /** One authenticated socket speaking the SPEC §6 frame protocol. */
 export class Connection implements Registered {
@@ -43,13 +46,14 @@ export class Connection implements Registered {
   private rejected = 0;
   private badFrames = 0;
   /** The frames in hand, handled one at a time: a socket is an ordered stream, so its messages are stored in the order sent. */
-  private handling: Promise<void> = Promise.resolve();
-  /** Live messages held back while a resume of their conversation replays history. */
-  private readonly resuming = new Map<string, Message[]>();
+  private handling = SETTLED;
+  /** Live messages held back while a resume of their conversation replays history; made at the first resume. */
+  private resuming: Map<string, Message[]> | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     principal: Principal,
+    private readonly accessTokens: AccessTokens,
     private readonly context: ConnectionContext,
   ) {
     this.principal = principal;
@@ -71,7 +75,7 @@ export class Connection implements Registered {
     this.ws.on('pong', () => {
       this.alive = true;
     });
-    this.ws.on('error', () => undefined);
+    this.ws.on('error', ignore);
     this.ws.on('close', () => {
       this.clearExpiry();
       this.context.onClose(this);
@@ -97,7 +101,7 @@ export class Connection implements Registered {
 
   /** Delivers a stored message, unless a resume of its conversation is replaying: then it waits its turn. */
   receive(message: Message, frame: Buffer): void {
-    const held = this.resuming.get(message.session_id);
+    const held = this.resuming?.get(message.session_id);
     if (held) held.push(message);
     else this.send(frame);
   }
@@ -219,7 +223,7 @@ export class Connection implements Registered {
 
   private async resume(sessionId: string, afterSeq: number): Promise<void> {
     const held: Message[] = [];
-    this.resuming.set(sessionId, held);
+    (this.resuming ??= new Map()).set(sessionId, held);
     try {
       let last = afterSeq;
       for (let page = 0; page < RESUME_MAX_PAGES; page += 1) {
@@ -237,12 +241,12 @@ export class Connection implements Registered {
       }
       this.sendJson({ type: 'resumed', session_id: sessionId, last_seq: last });
     } finally {
-      this.resuming.delete(sessionId);
+      this.resuming?.delete(sessionId);
     }
   }
 
   private async renew(token: string): Promise<void> {
-    const principal = await authenticate(this.context.accessTokens, token, 'messages:read');
+    const principal = await authenticate(this.accessTokens, token, 'messages:read');
     if (principal.kind !== 'user' || principal.subject !== this.userId) {
       this.close(CLOSE.revoked, 'token of another user');
       return;

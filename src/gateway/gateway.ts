@@ -9,7 +9,7 @@ import { redactUrl } from '../logger';
 import type { Services } from '../services';
 import type { TenantDirectory } from '../tenants/tenant-directory';
 import { AttemptLimiter } from './attempt-limiter';
-import { Connection } from './connection';
+import { Connection, type ConnectionContext } from './connection';
 import { CLOSE } from './frames';
 import { checkUpgrade, refuse } from './handshake';
 import { SocketRegistry } from './registry';
@@ -20,11 +20,22 @@ import type { TicketStore } from './tickets';
 const SHUTDOWN_GRACE_MS = 2_000;
 const GAP_WAIT_MS = 250; // how long an out-of-order message waits for the one before it
 
-function trustFunction(trustProxy: boolean | number | string): (address: string, hop: number) => boolean {
-  if (typeof trustProxy === 'boolean') return () => trustProxy;
-  if (typeof trustProxy === 'number') return (_address, hop) => hop < trustProxy;
-  return proxyAddr.compile(trustProxy.split(',').map((value) => value.trim()));
+/**
+ * The client's address as Express's `req.ip` gives it under TRUST_PROXY. With no proxy trusted that is
+ * the peer's address, read without parsing X-Forwarded-For as proxy-addr would.
+ */
+function clientAddressOf(trustProxy: boolean | number | string): (req: IncomingMessage) => string {
+  if (trustProxy === false) return (req) => req.socket.remoteAddress ?? '';
+  const trust =
+    typeof trustProxy === 'boolean'
+      ? () => trustProxy
+      : typeof trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < trustProxy
+        : proxyAddr.compile(trustProxy.split(',').map((value) => value.trim()));
+  return (req) => proxyAddr(req, trust);
 }
+
+const ignore = (): void => undefined;
 
 const rawPath = (url = '/'): string => url.slice(0, url.search(/[?#]|$/));
 /** The query of a request target (`/ws/alice?token=…`), without parsing the rest as a URL. */
@@ -41,7 +52,9 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   /** Undefined with RATE_LIMITS=off, which turns every rate limit off (the per-user socket limit is a resource limit and stays). */
   private readonly attempts: AttemptLimiter | undefined;
-  private readonly trust: (address: string, hop: number) => boolean;
+  private readonly clientAddress: (req: IncomingMessage) => string;
+  /** What every socket shares: one object, not one (and two closures) per socket. */
+  private readonly connectionContext: ConnectionContext;
   private readonly stop: Array<() => void> = [];
   private readonly sequencer: Sequencer;
   private closing = false;
@@ -54,7 +67,17 @@ export class Gateway {
     const { config, bus } = services;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.attempts = config.rateLimits.enabled ? new AttemptLimiter(config.ws.upgradesPerMinute) : undefined;
-    this.trust = trustFunction(config.trustProxy);
+    this.clientAddress = clientAddressOf(config.trustProxy);
+    this.connectionContext = {
+      messages: services.messages,
+      logger: services.logger,
+      limits: config.ws,
+      onClose: (closed) => {
+        this.registry.remove(closed);
+        services.metrics.openSockets.dec();
+      },
+      onMessageFrame: () => services.metrics.socketMessages.inc({ direction: 'in' }),
+    };
     this.sequencer = new Sequencer(
       (tenantId, sessionId, afterSeq, limit) => services.messages.after(tenantId, sessionId, afterSeq, limit),
       (event) => this.fanOut(event),
@@ -103,14 +126,14 @@ export class Gateway {
 
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', () => undefined);
+      socket.on('error', ignore);
       void this.upgrade(req, socket, head);
     });
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { config, logger, messages, metrics } = this.services;
-    const ip = proxyAddr(req, this.trust);
+    const { config, logger } = this.services;
+    const ip = this.clientAddress(req);
     let principal: Principal;
     let accessTokens: AccessTokens;
     try {
@@ -128,10 +151,11 @@ export class Gateway {
         allowedOrigins: config.wsOrigins,
         ip,
       });
-      // After the awaits above: from here to the registration of the socket (handleUpgrade calls back at once) nothing waits,
-      // so no socket is registered once close() has begun and taken its list of sockets to close.
+      // After the awaits above nothing waits until the socket is registered: handleUpgrade calls back
+      // at once (no verifyClient), so the count checked here is the count the socket joins, and no
+      // socket is registered once close() has begun and taken its list of sockets to close.
       if (this.closing) throw unavailable('the server is shutting down');
-      if (!this.registry.reserve(principal.tenantId, principal.subject, config.ws.maxConnectionsPerUser)) throw rateLimited(60);
+      if (this.registry.count(principal.tenantId, principal.subject) >= config.ws.maxConnectionsPerUser) throw rateLimited(60);
     } catch (error) {
       const apiError = toApiError(error);
       const refusal = () => ({ url: redactUrl(req.url ?? ''), status: apiError.status, code: apiError.code, ip });
@@ -140,26 +164,22 @@ export class Gateway {
       refuse(socket, apiError);
       return;
     }
+    this.accept(req, socket, head, principal, accessTokens, ip);
+  }
+
+  /**
+   * Completes an upgrade that was decided. Not part of `upgrade`: an open socket's objects would
+   * otherwise keep that async function's whole frame (the request, its headers, `head`) alive.
+   */
+  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal, accessTokens: AccessTokens, ip: string): void {
+    const { logger, metrics } = this.services;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.registry.release(principal.tenantId, principal.subject);
-      const connection = new Connection(ws, principal, {
-        accessTokens,
-        messages,
-        logger,
-        limits: config.ws,
-        onClose: (closed) => {
-          this.registry.remove(closed);
-          metrics.openSockets.dec();
-        },
-        onMessageFrame: () => metrics.socketMessages.inc({ direction: 'in' }),
-      });
+      const connection = new Connection(ws, principal, accessTokens, this.connectionContext);
       this.registry.add(connection);
       metrics.openSockets.inc();
       connection.start();
       if (logger.isLevelEnabled('info')) logger.info({ url: redactUrl(req.url ?? ''), user_id: principal.subject, connection_id: connection.id, ip }, 'socket opened');
     });
-    // handleUpgrade answers a malformed upgrade itself; the reservation must not leak then.
-    if (socket.destroyed) this.registry.release(principal.tenantId, principal.subject);
   }
 
   /** Refuses upgrades from now on (503), closes every socket with 1001 and waits for them, at most a short grace. */

@@ -28,28 +28,12 @@ export interface Registered {
  */
 export class SocketRegistry<T extends Registered = Registered> {
   private readonly byTenant = new Map<string, Map<string, Set<T>>>();
-  private readonly reserved = new Map<string, Map<string, number>>();
-
-  /** Holds a place for a socket still in its handshake; false when the user is at the limit. */
-  reserve(tenantId: string, userId: string, limit: number): boolean {
-    const reserved = this.reserved.get(tenantId)?.get(userId) ?? 0;
-    if (this.count(tenantId, userId) + reserved >= limit) return false;
-    inner(this.reserved, tenantId).set(userId, reserved + 1);
-    return true;
-  }
-
-  release(tenantId: string, userId: string): void {
-    const users = this.reserved.get(tenantId);
-    const left = (users?.get(userId) ?? 1) - 1;
-    if (left > 0) users!.set(userId, left);
-    else removeEntry(this.reserved, tenantId, userId);
-  }
 
   add(socket: T): void {
     const users = inner(this.byTenant, socket.tenantId);
-    const sockets = users.get(socket.userId) ?? new Set<T>();
+    let sockets = users.get(socket.userId);
+    if (!sockets) users.set(socket.userId, (sockets = new Set()));
     sockets.add(socket);
-    users.set(socket.userId, sockets);
   }
 
   remove(socket: T): void {

@@ -235,3 +235,39 @@ onEachDatabase('gateway handshake (SPEC §6)', (database) => {
     });
   });
 });
+
+// Which address an upgrade attempt counts against does not touch the database: SQLite only.
+describe('gateway: upgrade attempts per client address, as REST sees it under TRUST_PROXY', () => {
+  const LIMIT = 2;
+  // The limit counts per calendar minute: 2 × LIMIT + 1 attempts span at most two minutes, so one of them holds LIMIT + 1.
+  const FLOOD = 2 * LIMIT + 1;
+  const attempt = async (server: TestServer, forwardedFor: string): Promise<Refusal> => {
+    const { refusal } = await attemptUpgrade(server, socketPath('alice', 'bad-token'), { headers: { 'x-forwarded-for': forwardedFor } });
+    expect(refusal, 'an upgrade with a bad token').to.not.equal(undefined);
+    return refusal!;
+  };
+
+  it('behind a trusted proxy, counts each client of X-Forwarded-For on its own', async () => {
+    const server = await startServer({ WS_UPGRADES_PER_MINUTE: String(LIMIT), TRUST_PROXY: 'loopback' });
+    try {
+      const flood = [];
+      for (let i = 0; i < FLOOD; i += 1) flood.push(await attempt(server, '203.0.113.7'));
+      expect(flood.map((refusal) => refusal.status)).to.include(429);
+      // Another client behind the same proxy has its own count: its token is checked (401), not refused for the first one's attempts.
+      expectRefusal(await attempt(server, '203.0.113.8'), 401, 'invalid_token');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with no proxy trusted, ignores X-Forwarded-For: a client cannot get a new count by sending another one', async () => {
+    const server = await startServer({ WS_UPGRADES_PER_MINUTE: String(LIMIT) });
+    try {
+      const flood = [];
+      for (let i = 0; i < FLOOD; i += 1) flood.push(await attempt(server, `203.0.113.${10 + i}`));
+      expect(flood.map((refusal) => refusal.status)).to.include(429);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,19 +1,5 @@
 const NONE: ReadonlySet<never> = new Set();
 
-/** The map of `key` in `outer`, created when missing. */
-function inner<V>(outer: Map<string, Map<string, V>>, key: string): Map<string, V> {
-  let map = outer.get(key);
-  if (!map) outer.set(key, (map = new Map()));
-  return map;
-}
-
-/** Deletes `outer[key][innerKey]`, and `outer[key]` once empty. */
-function removeEntry<V>(outer: Map<string, Map<string, V>>, key: string, innerKey: string): void {
-  const map = outer.get(key);
-  map?.delete(innerKey);
-  if (map?.size === 0) outer.delete(key);
-}
-
 /** What the registry needs of a socket. */
 export interface Registered {
   readonly tenantId: string;
@@ -30,16 +16,20 @@ export class SocketRegistry<T extends Registered = Registered> {
   private readonly byTenant = new Map<string, Map<string, Set<T>>>();
 
   add(socket: T): void {
-    const users = inner(this.byTenant, socket.tenantId);
+    let users = this.byTenant.get(socket.tenantId);
+    if (!users) this.byTenant.set(socket.tenantId, (users = new Map()));
     let sockets = users.get(socket.userId);
     if (!sockets) users.set(socket.userId, (sockets = new Set()));
     sockets.add(socket);
   }
 
+  /** Forgets a socket, and its user and tenant once they have no other. */
   remove(socket: T): void {
-    const sockets = this.byTenant.get(socket.tenantId)?.get(socket.userId);
-    sockets?.delete(socket);
-    if (sockets?.size === 0) removeEntry(this.byTenant, socket.tenantId, socket.userId);
+    const users = this.byTenant.get(socket.tenantId);
+    const sockets = users?.get(socket.userId);
+    if (!users || !sockets?.delete(socket) || sockets.size > 0) return;
+    users.delete(socket.userId);
+    if (users.size === 0) this.byTenant.delete(socket.tenantId);
   }
 
   count(tenantId: string, userId: string): number {

@@ -32,7 +32,8 @@ const RESUME_MAX_PAGES = 50; // 10,000 messages; a client resumes again from las
 const MAX_TIMER_MS = 2_147_483_647;
 /** Where every socket's chain of frames starts: settled, and never changed by `then`. */
 const SETTLED: Promise<void> = Promise.resolve();
-const ignore = (): void => undefined;
+/** For a socket's 'error' events: each is followed by the socket's close, which is what gets handled. */
+export const ignoreSocketError = (): void => undefined;
 
 /** One authenticated socket speaking the SPEC §6 frame protocol. */
 export class Connection implements Registered {
@@ -75,7 +76,7 @@ export class Connection implements Registered {
     this.ws.on('pong', () => {
       this.alive = true;
     });
-    this.ws.on('error', ignore);
+    this.ws.on('error', ignoreSocketError);
     this.ws.on('close', () => {
       this.clearExpiry();
       this.context.onClose(this);

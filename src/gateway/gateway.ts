@@ -9,7 +9,7 @@ import { redactUrl } from '../logger';
 import type { Services } from '../services';
 import type { TenantDirectory } from '../tenants/tenant-directory';
 import { AttemptLimiter } from './attempt-limiter';
-import { Connection, type ConnectionContext } from './connection';
+import { Connection, ignoreSocketError, type ConnectionContext } from './connection';
 import { CLOSE } from './frames';
 import { checkUpgrade, refuse } from './handshake';
 import { SocketRegistry } from './registry';
@@ -34,8 +34,6 @@ function clientAddressOf(trustProxy: boolean | number | string): (req: IncomingM
         : proxyAddr.compile(trustProxy.split(',').map((value) => value.trim()));
   return (req) => proxyAddr(req, trust);
 }
-
-const ignore = (): void => undefined;
 
 const rawPath = (url = '/'): string => url.slice(0, url.search(/[?#]|$/));
 /** The query of a request target (`/ws/alice?token=…`), without parsing the rest as a URL. */
@@ -126,7 +124,7 @@ export class Gateway {
 
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', ignore);
+      socket.on('error', ignoreSocketError);
       void this.upgrade(req, socket, head);
     });
   }

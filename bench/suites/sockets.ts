@@ -48,6 +48,7 @@ export const closeSockets = (context: Context, tag: string) => context.setup.age
 type HandshakeSide = 'tessera' | 'mixed' | 'bare' | 'socketio';
 const HANDSHAKE_DIALECTS: Record<HandshakeSide, DialectName> = { tessera: 'tessera', mixed: 'tessera', bare: 'bare-ws', socketio: 'socket.io' };
 const HANDSHAKE_NAMES: Record<HandshakeSide, string> = { tessera: 'tessera', mixed: 'tessera (main process)', bare: 'bare ws', socketio: 'Socket.IO' };
+const HANDSHAKE_SIDES = Object.keys(HANDSHAKE_NAMES) as HandshakeSide[];
 
 interface HandshakeRun {
   readonly perSecond: number;
@@ -73,7 +74,7 @@ const handshake: SectionSpec = {
       const targets = [{ username: bench.username, token: bench.token }];
       context.say(`handshake: ${HANDSHAKE_CONNECTIONS} in flight, warm-up ${plan.warmupSeconds} s each, ${plan.rounds} rounds of ${plan.roundSeconds} s`);
       const rounds = await interleave<HandshakeSide, HandshakeRun>(
-        ['tessera', 'mixed', 'bare', 'socketio'],
+        HANDSHAKE_SIDES,
         plan.rounds,
         async (side, warmup) => {
           const seconds = warmup ? plan.warmupSeconds : plan.roundSeconds;
@@ -89,7 +90,7 @@ const handshake: SectionSpec = {
           return { perSecond: result.perSecond, cpuUs, failed: result.failed, failures: result.failures };
         },
         (round, r) =>
-          context.say(`  handshake round ${round}/${plan.rounds}: ${(Object.keys(HANDSHAKE_NAMES) as HandshakeSide[]).map((side) => `${HANDSHAKE_NAMES[side]} ${Math.round(r[side].perSecond)}/s`).join(', ')}`),
+          context.say(`  handshake round ${round}/${plan.rounds}: ${HANDSHAKE_SIDES.map((side) => `${HANDSHAKE_NAMES[side]} ${Math.round(r[side].perSecond)}/s`).join(', ')}`),
       );
       const rate = (side: HandshakeSide) => median(rounds.map((r) => r[side].perSecond));
       const versus = (side: HandshakeSide, other: HandshakeSide) => median(rounds.map((r) => r[side].perSecond / r[other].perSecond));
@@ -121,8 +122,8 @@ const handshake: SectionSpec = {
         rows,
         details: [
           '- tessera: a fresh process of its own that serves only the handshakes, as the baselines do; "main process": the process every HTTP workload before ran against (the same code, its JIT and allocation state shaped by HTTP as well)',
-          ...(Object.keys(HANDSHAKE_NAMES) as HandshakeSide[]).map((side) => `- rounds, ${HANDSHAKE_NAMES[side]} handshakes/s: ${joined(rounds.map((r) => r[side].perSecond))}`),
-          `- server CPU per handshake (median of rounds): ${(Object.keys(HANDSHAKE_NAMES) as HandshakeSide[]).map((side) => `${HANDSHAKE_NAMES[side]} ${cpu(side)}`).join(', ')}`,
+          ...HANDSHAKE_SIDES.map((side) => `- rounds, ${HANDSHAKE_NAMES[side]} handshakes/s: ${joined(rounds.map((r) => r[side].perSecond))}`),
+          `- server CPU per handshake (median of rounds): ${HANDSHAKE_SIDES.map((side) => `${HANDSHAKE_NAMES[side]} ${cpu(side)}`).join(', ')}`,
           '',
         ],
         problems: failures.map(([side, run]) => `${run.failed} ${HANDSHAKE_NAMES[side]} handshakes failed: ${run.failures.join('; ')}`),

@@ -1,10 +1,11 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { ADMIN_SCOPE, ALL_SCOPES, parseScope } from '../auth/scopes';
+import { ADMIN_SCOPE } from '../auth/scopes';
 import { conflict, notFound } from '../errors';
 import type { Api } from '../http/api';
 import { errorResponses } from '../http/openapi-responses';
-import { GRANT_TYPES, publicClient } from '../oauth/clients';
+import { publicClient } from '../oauth/clients';
+import { newClientBody, newClientOf } from '../oauth/client-metadata';
 import type { Services } from '../services';
 import { emailSchema, passwordSchema, rolesSchema, usernameSchema } from './account-rules';
 import type { UserRow } from '../db/queries/users';
@@ -20,23 +21,6 @@ const newUserBody = z.strictObject({
 const userPatchBody = z
   .strictObject({ disabled: z.boolean().optional(), roles: rolesSchema.optional() })
   .refine((body) => body.disabled !== undefined || body.roles !== undefined, 'Give disabled or roles.');
-const scopeString = z
-  .string()
-  .max(1000)
-  .refine((scope) => parseScope(scope).every((s) => (ALL_SCOPES as readonly string[]).includes(s)), 'has an unknown scope');
-/** A client registration, shared by the admin API and `tessera client add`. */
-export const newClientBody = z
-  .strictObject({
-    name: z.string().min(1).max(200),
-    scope: scopeString.default(''),
-    grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).default(['client_credentials']),
-    confidential: z.boolean().default(true),
-  })
-  .refine((c) => c.confidential || !c.grant_types.includes('client_credentials'), {
-    message: 'client_credentials needs a confidential client',
-    path: ['grant_types'],
-  });
-
 const adminUserJson = userJson.extend({ disabled: z.boolean() });
 const clientJson = z.object({
   client_id: z.string(),
@@ -44,6 +28,13 @@ const clientJson = z.object({
   scope: z.string(),
   grant_types: z.array(z.string()),
   confidential: z.boolean(),
+  redirect_uris: z.array(z.string()),
+  post_logout_redirect_uris: z.array(z.string()),
+  token_endpoint_auth_method: z.string(),
+  first_party: z.boolean(),
+  id_token_signed_response_alg: z.string(),
+  client_uri: z.string().optional(),
+  logo_uri: z.string().optional(),
   created_at: z.iso.datetime(),
 });
 const adminUser = (user: UserRow) => ({ ...publicUser(user), disabled: user.disabled });
@@ -125,13 +116,7 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
       responses: { 201: { description: 'Created', schema: clientJson.extend({ client_secret: z.string().optional() }), headers: ['Location'] }, ...errorResponses('auth') },
     },
     async ({ body }, req, res) => {
-      const { client, secret } = await clients.create({
-        tenantId,
-        name: body.name,
-        scope: parseScope(body.scope).join(' '),
-        grantTypes: body.grant_types,
-        confidential: body.confidential,
-      });
+      const { client, secret } = await clients.create(newClientOf(tenantId, body));
       res
         .status(201)
         .location(`${req.baseUrl}/admin/clients/${client.id}`)

@@ -56,7 +56,7 @@ describe('authorization server metadata (RFC 8414)', () => {
 
   it('lists the supported grant types, scopes and client authentication methods', async () => {
     const { body } = await server.request.get('/.well-known/oauth-authorization-server');
-    expect(body.grant_types_supported).to.have.members(['password', 'refresh_token', 'client_credentials', 'urn:tessera:params:oauth:grant-type:mfa']);
+    expect(body.grant_types_supported).to.have.members(['password', 'refresh_token', 'client_credentials', 'authorization_code', 'urn:tessera:params:oauth:grant-type:mfa']);
     expect(body.scopes_supported).to.include.members([
       'tasks:read', 'tasks:write', 'calendar:read', 'calendar:write', 'messages:read', 'messages:write', 'admin', 'push',
     ]);

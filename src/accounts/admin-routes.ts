@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { ADMIN_SCOPE } from '../auth/scopes';
-import { conflict, notFound } from '../errors';
+import { notFound } from '../errors';
 import type { Api } from '../http/api';
 import { errorResponses } from '../http/openapi-responses';
 import { publicClient } from '../oauth/clients';
@@ -44,7 +44,7 @@ const admin = { scope: ADMIN_SCOPE, user: true } as const;
 
 /** SPEC §4 admin API, behind the `admin` scope. */
 export function adminRoutes(api: Api, router: Router, services: Services): void {
-  const { tenantId, users, sessions, clients, keys, bus, config } = services;
+  const { tenantId, users, sessions, clients, keys, bus } = services;
 
   async function findUser(id: string) {
     const user = await users.queries.findById(tenantId, id);
@@ -140,14 +140,18 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
   api.route(
     router,
     {
-      method: 'post', path: '/admin/keys/rotate', tag: TAG, summary: 'Add a new signing key; old keys stay published until their tokens expire', auth: admin,
+      method: 'post', path: '/admin/keys/rotate', tag: TAG,
+      summary: 'Add a new ES256 and RS256 signing key; old keys stay published until their tokens expire (with HS256, JWT_SECRET still signs access tokens)',
+      auth: admin,
       responses: {
-        201: { description: 'The new key id and the published keys', schema: z.object({ kid: z.string(), keys: z.array(z.object({ kid: z.string(), alg: z.string(), active: z.boolean() })) }) },
-        ...errorResponses('auth', 'conflict'),
+        201: {
+          description: 'The id of the new key that signs access tokens (RS256 with HS256), and the published keys',
+          schema: z.object({ kid: z.string(), keys: z.array(z.object({ kid: z.string(), alg: z.string(), active: z.boolean() })) }),
+        },
+        ...errorResponses('auth'),
       },
     },
     async (_input, _req, res) => {
-      if (config.jwtAlg === 'HS256') throw conflict('HS256 keys come from JWT_SECRET; change the secret to rotate.');
       const kid = await keys.rotate();
       bus.publish('keys.rotated', { tenantId });
       res.status(201).json({ kid, keys: keys.list().map((key) => ({ kid: key.kid, alg: key.alg, active: key.retiredAt === null })) });

@@ -16,7 +16,7 @@ import { createRateLimits, type RateLimitStoreFactory } from './http/rate-limits
 import { requestId } from './http/request-id';
 import { requestLog } from './http/request-log';
 import { oauthRoutes } from './oauth/oauth-routes';
-import { discoveryRoutes } from './oidc/discovery';
+import { oidcRoutes } from './oidc/oidc-routes';
 import { ownedResourceRoutes } from './resources/owned-resource';
 import { calendarEvents } from './resources/calendar-events';
 import { conversationRoutes } from './resources/conversations';
@@ -65,7 +65,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   );
   metricsRoute(api, router, services.metrics, config.metricsToken);
   oauthRoutes(api, router, services, limits);
-  discoveryRoutes(api, router, services);
+  oidcRoutes(api, router, services);
   accountRoutes(api, router, services, limits);
   adminRoutes(api, router, services);
   tenantRoutes(api, router, services);

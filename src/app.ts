@@ -65,7 +65,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   );
   metricsRoute(api, router, services.metrics, config.metricsToken);
   oauthRoutes(api, router, services, limits);
-  oidcRoutes(api, router, services);
+  oidcRoutes(api, router, services, limits);
   accountRoutes(api, router, services, limits);
   adminRoutes(api, router, services);
   tenantRoutes(api, router, services);

@@ -4,7 +4,7 @@ import { ALL_SCOPES } from '../auth/scopes';
 import type { Config } from '../config';
 import type { Api } from '../http/api';
 import { ID_TOKEN_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from '../oauth/clients';
-import { TOKEN_GRANT_TYPES } from '../oauth/grant';
+import { supportedGrantTypes } from '../oauth/grant';
 import type { Services } from '../services';
 import { CLAIMS_SUPPORTED } from './claims';
 
@@ -21,11 +21,12 @@ export function providerMetadata(config: Config) {
     userinfo_endpoint: `${issuer}/userinfo`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     end_session_endpoint: `${issuer}/end-session`,
+    ...(config.clientRegistration !== 'closed' && { registration_endpoint: `${issuer}/register` }),
     revocation_endpoint: `${issuer}/revoke`,
     introspection_endpoint: `${issuer}/introspect`,
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],
-    grant_types_supported: TOKEN_GRANT_TYPES,
+    grant_types_supported: supportedGrantTypes(config),
     // RFC 9700 §2.1.1: PKCE with S256 only, required of every client.
     code_challenge_methods_supported: ['S256'],
     subject_types_supported: ['public'],

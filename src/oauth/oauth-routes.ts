@@ -32,7 +32,7 @@ const tokenRequest = z.object({
 });
 const tokenResponse = z.object({
   access_token: z.string(),
-  token_type: z.literal('Bearer'),
+  token_type: z.enum(['Bearer', 'DPoP']).describe('DPoP when the request carried a DPoP proof: the access token is bound to its key (RFC 9449 §5)'),
   expires_in: z.number().int(),
   refresh_token: z.string().optional(),
   scope: z.string(),

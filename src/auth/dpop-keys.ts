@@ -1,4 +1,4 @@
-import { createPublicKey, hash, verify, constants, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, hash, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { DpopAlgorithm } from './dpop-errors';
 
 /** A proof's public key, ready to verify with, and its RFC 7638 thumbprint. */
@@ -24,7 +24,6 @@ const KEY_OF_ALG: Record<DpopAlgorithm, { kty: string; crv?: string }> = {
 };
 const MIN_RSA_BITS = 2048; // RFC 7518 §3.3
 const MAX_RSA_BITS = 4096;
-const CACHE_LIMIT = 10_000;
 
 function thumbprint(jwk: Jwk, members: readonly string[]): string | undefined {
   const canonical: Record<string, string> = {};
@@ -43,7 +42,7 @@ function importKey(jwk: Jwk, alg: DpopAlgorithm): ProofKey | undefined {
   if (jkt === undefined) return undefined;
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: jwk as Parameters<typeof createPublicKey>[0] & Jwk, format: 'jwk' });
+    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
   } catch {
     return undefined;
   }
@@ -52,29 +51,12 @@ function importKey(jwk: Jwk, alg: DpopAlgorithm): ProofKey | undefined {
   return { key, jkt, alg };
 }
 
-/**
- * Public keys of DPoP proofs, imported once: a client signs every request
- * with the same key, and importing it is most of what a proof costs beside
- * the signature. Keyed by the header's `jwk` as sent.
- */
-export class ProofKeys {
-  private readonly cache = new Map<string, ProofKey>();
-
-  /** The key of a proof header's `jwk`; undefined when it is not a public key of the kind `alg` needs. */
-  of(jwk: unknown, alg: DpopAlgorithm): ProofKey | { private: true } | undefined {
-    if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) return undefined;
-    const members = jwk as Jwk;
-    if (PRIVATE_MEMBERS.some((member) => member in members)) return { private: true };
-    const id = `${alg}\0${JSON.stringify(members)}`;
-    const cached = this.cache.get(id);
-    if (cached) return cached;
-    const imported = importKey(members, alg);
-    if (imported) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(id, imported);
-    }
-    return imported;
-  }
+/** The key of a proof header's `jwk`: undefined when it is not a public key of the kind `alg` needs, `{private: true}` for a private one. */
+export function proofKeyOf(jwk: unknown, alg: DpopAlgorithm): ProofKey | { private: true } | undefined {
+  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) return undefined;
+  const members = jwk as Jwk;
+  if (PRIVATE_MEMBERS.some((member) => member in members)) return { private: true };
+  return importKey(members, alg);
 }
 
 /** Verifies a JWS signature over `input` (RFC 7518 §3.3–3.5, RFC 8037 §3.1). */

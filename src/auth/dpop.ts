@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { DPOP_ALGORITHMS, dpopError, type DpopAlgorithm, type DpopEndpoint } from './dpop-errors';
-import { ProofKeys, verifySignature } from './dpop-keys';
+import { proofKeyOf, verifySignature, type ProofKey } from './dpop-keys';
 import type { DpopNonces } from './dpop-nonces';
 import type { ProofReplayStore } from './dpop-replay';
 
@@ -24,6 +24,7 @@ const MAX_JTI_LENGTH = 256;
 const DPOP_TYPE = 'dpop+jwt';
 const ACCEPTED_ALGORITHMS = new Set<string>(DPOP_ALGORITHMS);
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+const HEADER_CACHE_LIMIT = 10_000;
 
 /**
  * `htu` as RFC 9449 §4.3 compares it: no query or fragment, and the syntax-
@@ -44,6 +45,18 @@ export function normalizeHtu(value: string): string | undefined {
     return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
   });
   return `${url.protocol}//${url.host}${path}`;
+}
+
+const NORMALIZED_LIMIT = 1_000;
+const normalized = new Map<string, string | undefined>();
+
+/** normalizeHtu, remembered: a client names the same few URLs again and again, and each is parsed once. */
+function normalizedHtu(value: string): string | undefined {
+  if (normalized.has(value)) return normalized.get(value);
+  const result = normalizeHtu(value);
+  if (normalized.size >= NORMALIZED_LIMIT) normalized.delete(normalized.keys().next().value!);
+  normalized.set(value, result);
+  return result;
 }
 
 /** `ath` (RFC 9449 §4.2): base64url SHA-256 of the access token. */
@@ -69,7 +82,11 @@ function decodePart(part: string | undefined): Json | undefined {
  * never seen before (in this process, and across processes with Redis).
  */
 export class DpopProofs {
-  private readonly keys = new ProofKeys();
+  /**
+   * Checked protected headers (base64url, as sent) and their keys: a client sends the same header with
+   * every proof, and importing its key is most of what a proof costs beside the signature.
+   */
+  private readonly headers = new Map<string, ProofKey>();
 
   constructor(
     private readonly replay: ProofReplayStore,
@@ -89,14 +106,9 @@ export class DpopProofs {
     if (header.length > MAX_PROOF_LENGTH) throw refuse('The DPoP proof is too long.');
     if (/[,\s]/.test(header)) throw refuse('Send exactly one DPoP header with one proof.');
     const parts = header.split('.');
-    const [head, claims] = [decodePart(parts[0]), decodePart(parts[1])];
-    if (parts.length !== 3 || !head || !claims || !/^[A-Za-z0-9_-]+$/.test(parts[2]!)) throw refuse('The DPoP proof is not a signed JWT.');
-    if (head.typ !== DPOP_TYPE) throw refuse('The DPoP proof must have typ "dpop+jwt".');
-    if (typeof head.alg !== 'string' || !ACCEPTED_ALGORITHMS.has(head.alg)) throw refuse(`The DPoP proof must be signed with one of ${DPOP_ALGORITHMS.join(', ')}.`);
-    if (head.crit !== undefined) throw refuse('The DPoP proof names extensions this server does not understand (crit).');
-    const key = this.keys.of(head.jwk, head.alg as DpopAlgorithm);
-    if (key && 'private' in key) throw refuse('The jwk of a DPoP proof must be a public key, never a private one.');
-    if (!key) throw refuse('The DPoP proof must carry the public key it was signed with (jwk), of a type its alg uses.');
+    const claims = decodePart(parts[1]);
+    if (parts.length !== 3 || !claims || !/^[A-Za-z0-9_-]+$/.test(parts[2]!)) throw refuse('The DPoP proof is not a signed JWT.');
+    const key = this.keyOf(parts[0]!, refuse);
     if (!verifySignature(key, Buffer.from(`${parts[0]}.${parts[1]}`), Buffer.from(parts[2]!, 'base64url'))) {
       throw refuse('The signature of the DPoP proof does not verify.');
     }
@@ -104,8 +116,8 @@ export class DpopProofs {
     const { jti, htm, htu, iat, ath } = claims;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw refuse('The DPoP proof needs a jti.');
     if (htm !== target.method) throw refuse(`The DPoP proof is for another method (htm must be ${target.method}).`);
-    const proofUrl = typeof htu === 'string' ? normalizeHtu(htu) : undefined;
-    if (proofUrl === undefined || !target.urls().some((url) => normalizeHtu(url) === proofUrl)) throw refuse('The DPoP proof is for another URL (htu).');
+    const proofUrl = typeof htu === 'string' ? normalizedHtu(htu) : undefined;
+    if (proofUrl === undefined || !target.urls().some((url) => normalizedHtu(url) === proofUrl)) throw refuse('The DPoP proof is for another URL (htu).');
     if (typeof iat !== 'number' || !Number.isFinite(iat) || Math.abs(iat - now / 1000) > PROOF_IAT_WINDOW_S) {
       throw refuse(`The DPoP proof is stale or from the future (iat must be within ${PROOF_IAT_WINDOW_S} s of the server's clock).`);
     }
@@ -118,5 +130,22 @@ export class DpopProofs {
       throw refuse('The DPoP proof was used before (jti); make a new proof for every request.');
     }
     return key.jkt;
+  }
+
+  /** The key of a proof's protected header (encoded), checked for typ, alg, crit and a public jwk; a client's header is the same on every proof. */
+  private keyOf(encodedHeader: string, refuse: (description: string) => Error): ProofKey {
+    const known = this.headers.get(encodedHeader);
+    if (known) return known;
+    const head = decodePart(encodedHeader);
+    if (!head) throw refuse('The DPoP proof is not a signed JWT.');
+    if (head.typ !== DPOP_TYPE) throw refuse('The DPoP proof must have typ "dpop+jwt".');
+    if (typeof head.alg !== 'string' || !ACCEPTED_ALGORITHMS.has(head.alg)) throw refuse(`The DPoP proof must be signed with one of ${DPOP_ALGORITHMS.join(', ')}.`);
+    if (head.crit !== undefined) throw refuse('The DPoP proof names extensions this server does not understand (crit).');
+    const key = proofKeyOf(head.jwk, head.alg as DpopAlgorithm);
+    if (key && 'private' in key) throw refuse('The jwk of a DPoP proof must be a public key, never a private one.');
+    if (!key) throw refuse('The DPoP proof must carry the public key it was signed with (jwk), of a type its alg uses.');
+    if (this.headers.size >= HEADER_CACHE_LIMIT) this.headers.delete(this.headers.keys().next().value!);
+    this.headers.set(encodedHeader, key);
+    return key;
   }
 }

@@ -2,6 +2,7 @@
 // DPoP-bound token (one proof verified per request) and with a bearer token,
 // both against the bench's tessera in the same run.
 import type { SocketTarget } from '../lib/agent-protocol';
+import type { Context } from '../lib/context';
 import type { RequestSpec } from '../lib/http-rounds';
 import { BENCH_PASSWORD, BENCH_USER, PUBLIC_CLIENT } from '../lib/api';
 import { newDpopKey, proofMaker, type DpopKey } from '../lib/dpop-proof';
@@ -27,13 +28,23 @@ async function boundToken(url: string, key: DpopKey): Promise<string> {
   return body.access_token;
 }
 
-const meDpop: SectionSpec = {
-  id: 'me_dpop',
-  title: 'DPoP-bound GET /me vs bearer GET /me (same tessera, same run)',
+type Measure = (context: Context, dpop: { key: DpopKey; accessToken: string }) => Promise<Omit<Section, 'id' | 'title'>>;
+
+/** A section measured with a new key and a DPoP-bound token of the bench user on the bench's tessera. */
+const dpopSection = (id: string, title: string, measure: Measure): SectionSpec => ({
+  id,
+  title,
   async run(context): Promise<Section> {
-    const { plan, agent, tessera } = context.setup;
     const key = newDpopKey();
-    const accessToken = await boundToken(tessera.url, key);
+    return { id, title, ...(await measure(context, { key, accessToken: await boundToken(context.setup.tessera.url, key) })) };
+  },
+});
+
+const meDpop = dpopSection(
+  'me_dpop',
+  'DPoP-bound GET /me vs bearer GET /me (same tessera, same run)',
+  async (context, { key, accessToken }) => {
+    const { plan, agent, tessera } = context.setup;
     context.say(`me_dpop: warm-up ${plan.warmupSeconds} s each, ${plan.rounds} rounds of ${plan.roundSeconds} s`);
     const r = await measureRounds(agent, {
       id: 'me_dpop',
@@ -44,21 +55,20 @@ const meDpop: SectionSpec = {
           : { method: 'GET', path: '/me', headers: { authorization: `Bearer ${context.benchUser.token}` } },
     }, plan);
     const title = 'DPoP-bound GET /me (a proof verified per request) vs bearer GET /me, req/s';
-    return { id: this.id, title: this.title, rows: [rateRow(title, r, [ratioAtLeast(r.ratio, 0.5)])], details: roundDetails(title, r), problems: roundProblems(title, r) };
+    return { rows: [rateRow(title, r, [ratioAtLeast(r.ratio, 0.5)])], details: roundDetails(title, r), problems: roundProblems(title, r) };
   },
-};
+);
 
 type Side = 'dpop' | 'bearer';
 
-const handshakeDpop: SectionSpec = {
-  id: 'handshake_dpop',
-  title: 'DPoP handshakes (proof in the upgrade) vs bearer handshakes (?token=), same tessera',
-  async run(context): Promise<Section> {
+const handshakeDpop = dpopSection(
+  'handshake_dpop',
+  'DPoP handshakes (proof in the upgrade) vs bearer handshakes (?token=), same tessera',
+  async (context, { key, accessToken }) => {
     const { plan, agent, tessera } = context.setup;
-    const key = newDpopKey();
     const { username, token } = context.benchUser;
     const targets: Record<Side, SocketTarget[]> = {
-      dpop: [{ username, token: await boundToken(tessera.url, key), dpop: key }],
+      dpop: [{ username, token: accessToken, dpop: key }],
       bearer: [{ username, token }],
     };
     const rounds = await interleave<Side, { perSecond: number; failed: number; failures: readonly string[] }>(
@@ -78,8 +88,6 @@ const handshakeDpop: SectionSpec = {
     const versus = median(rounds.map((r) => r.dpop.perSecond / r.bearer.perSecond));
     const failures = rounds.flatMap((r) => [r.dpop, r.bearer]).filter((run) => run.failed > 0);
     return {
-      id: this.id,
-      title: this.title,
       rows: [{ title: 'DPoP handshakes/s (Authorization: DPoP + proof) vs bearer handshakes/s', tessera: perSecond(rate('dpop'), '/s'), baseline: perSecond(rate('bearer'), '/s'), ratio: ratio(versus), checks: [] }],
       details: [
         `- rounds, DPoP handshakes/s: ${rounds.map((r) => Math.round(r.dpop.perSecond)).join(', ')}`,
@@ -89,6 +97,6 @@ const handshakeDpop: SectionSpec = {
       problems: failures.map((run) => `${run.failed} handshakes failed: ${run.failures.join('; ')}`),
     };
   },
-};
+);
 
 export const dpopSections: SectionSpec[] = [meDpop, handshakeDpop];

@@ -73,7 +73,7 @@ describe('client: verification, password reset and two-factor sign-in', () => {
   it('enrols and confirms two-factor sign-in; login then surfaces mfa_required and loginMfa completes it', async () => {
     const client = await verifiedAccount('carol');
     await client.login('carol', PASSWORD);
-    const enrolment = await client.twoFactor.enrol();
+    const enrolment = await client.twoFactor.enrol(PASSWORD);
     expect(enrolment.recovery_codes).to.have.length(10);
     const secret = secretOf(enrolment.otpauth_uri);
     await client.twoFactor.confirm(otpAt(secret, clock.now()));

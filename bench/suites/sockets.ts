@@ -309,7 +309,7 @@ const fanout: SectionSpec = {
 
 type ChatSide = 'tessera' | 'socketio';
 
-export interface ChatFigures {
+interface ChatFigures {
   readonly messagesPerSecond: number; // delivered to every other member
   readonly ackedPerSecond: number;
   readonly errors: number;
@@ -327,7 +327,7 @@ export function chatTargets(users: readonly ChatUser[], rooms: readonly string[]
 }
 
 /** One closed-loop chat round on the sockets under `tags`. */
-export async function chatRound(context: Context, tags: readonly string[], seconds: number, group: number): Promise<ChatFigures> {
+async function chatRound(context: Context, tags: readonly string[], seconds: number, group: number): Promise<ChatFigures> {
   const r = await context.setup.agent.call('chat', { tags, durationMs: seconds * 1000, inFlight: 1 }, seconds * 1000 + AGENT_ALLOWANCE_MS);
   return { messagesPerSecond: r.delivered / (group - 1) / r.seconds, ackedPerSecond: r.acked / r.seconds, errors: r.errors, errorSamples: r.errorSamples };
 }

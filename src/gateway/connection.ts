@@ -10,7 +10,7 @@ import type { MessageStore } from '../messages/message-store';
 import { senderOf } from '../messages/sender';
 import { ackFrame, clientFrame, CLOSE, type ClientFrame } from './frames';
 import type { Registered } from './registry';
-import { corkForTurn, sendPrepared, type PreparedFrame } from './socket-writes';
+import { beforeWrite, sendPrepared, type PreparedFrame } from './socket-writes';
 
 export interface ConnectionLimits {
   readonly framesPerSecond: number;
@@ -108,14 +108,14 @@ export class Connection implements Registered {
     else if (this.writable(frame.data.length)) sendPrepared(this.ws, frame);
   }
 
-  /** True when `bytes` more may be written now (corked until the turn ends); closes a slow consumer (1013). */
+  /** True when `bytes` more may be written now; closes a slow consumer (1013). */
   private writable(bytes: number): boolean {
     if (this.ws.readyState !== this.ws.OPEN) return false;
     if (this.ws.bufferedAmount + bytes > this.context.limits.sendBufferLimit) {
       this.close(CLOSE.tryAgainLater, 'slow consumer');
       return false;
     }
-    corkForTurn(this.ws);
+    beforeWrite(this.ws);
     return true;
   }
 

@@ -39,22 +39,30 @@ export function sendPrepared(ws: WebSocket, frame: PreparedFrame): void {
   else ws.send(frame.data, { binary: false });
 }
 
-const corked = new Set<Socket>();
+/** Sockets written to in this turn of the event loop, and which of them are corked. */
+const written = new Set<Socket>();
+const corked: Socket[] = [];
 
-function uncorkAll(): void {
+function endTurn(): void {
   for (const socket of corked) socket.uncork();
-  corked.clear();
+  corked.length = 0;
+  written.clear();
 }
 
 /**
- * Holds a socket's writes until the current turn of the event loop is done
- * (its promise callbacks included), then sends them in one system call: the
- * acks of a batch and the messages delivered with it go out together.
+ * Call before each write. A socket's first write in a turn of the event loop
+ * goes out at once (a fan-out reaches the first sockets while it still
+ * writes to the last); later ones are held until the turn is done (its
+ * promise callbacks included) and go out in one system call: the acks of a
+ * batch and the messages delivered with it travel together.
  */
-export function corkForTurn(ws: WebSocket): void {
+export function beforeWrite(ws: WebSocket): void {
   const socket = (ws as unknown as WebSocketInternals)._socket;
-  if (corked.has(socket)) return;
-  socket.cork();
-  corked.add(socket);
-  if (corked.size === 1) process.nextTick(uncorkAll);
+  if (!written.has(socket)) {
+    if (written.size === 0) process.nextTick(endTurn);
+    written.add(socket);
+  } else if (socket.writableCorked === 0) {
+    socket.cork();
+    corked.push(socket);
+  }
 }

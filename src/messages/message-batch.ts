@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { conversationKey, writeMessageBatch, type Allocated, type NewConversation, type SeqCount } from '../db/queries/message-batches';
+import { conversationKey, writeMessageBatch, type Lane, type NewConversation } from '../db/queries/message-batches';
 import { createMessageQueries, type MessageRow } from '../db/queries/messages';
 import { notFound, type ApiError } from '../errors';
 import { membersOf, type ConversationCache, type Members } from './conversation-cache';
@@ -14,23 +14,9 @@ export type Outcome =
   | { readonly kind: 'repeated'; readonly message: Message }
   | { readonly kind: 'refused'; readonly error: ApiError };
 
-/** A cached conversation's members changed under the batch: it is undone and tried again with them read anew. */
-export class StaleMembers extends Error {
-  constructor(readonly keys: readonly string[]) {
-    super('conversation members changed');
-  }
-}
-
-interface Accepted {
-  readonly index: number;
-  readonly input: NewMessage;
-}
-
-interface Lane {
-  readonly tenantId: string;
-  readonly id: string;
+/** A conversation's lane of the batch, with the members its posts were checked against. */
+interface Checked extends Lane {
   readonly members: Members;
-  readonly accepted: Accepted[];
 }
 
 const nonceKey = ({ tenantId, sender, nonce }: NewMessage) => (nonce === undefined ? undefined : `${tenantId}\0${sender.id}\0${nonce}`);
@@ -71,16 +57,18 @@ async function earlierByNonce(db: Knex, inputs: readonly NewMessage[]): Promise<
  * in order. Membership comes from the cache (checked at commit time against
  * the version the seq allocation returns); a post to a conversation that
  * does not exist starts it with the poster as its member. A failure of the
- * write throws: none of the batch is stored. `careful` (after the unique
- * index refused a nonce or a racing start) reads the nonces and members first.
+ * write throws (`MembersChanged` when the members of a conversation changed
+ * meanwhile): none of the batch is stored. `careful` (after the unique index
+ * refused a nonce or a racing start) reads the nonces and members first.
  */
 export async function storeBatch(db: Knex, cache: ConversationCache, inputs: readonly NewMessage[], careful: boolean): Promise<Outcome[]> {
   const members = await membersFor(cache, inputs, careful);
   const earlier = careful ? await earlierByNonce(db, inputs) : new Map<string, MessageRow>();
   const outcomes: Array<Outcome | number> = [];
   const firstWithNonce = new Map<string, number>();
-  const lanes = new Map<string, Lane>();
+  const lanes = new Map<string, Checked>();
   const created: NewConversation[] = [];
+  const rows = new Map<number, MessageRow>();
   const now = Date.now();
   inputs.forEach((input, index) => {
     const nonce = nonceKey(input);
@@ -98,45 +86,30 @@ export async function storeBatch(db: Knex, cache: ConversationCache, inputs: rea
         conversation = membersOf(0, [sender.id]);
         created.push({ row: { tenant_id: tenantId, id, title: null, created_by: sender.id, last_seq: 0, created_at: now }, memberIds: conversation.ids });
       }
-      if (conversation) lanes.set(key, (lane = { tenantId, id, members: conversation, accepted: [] }));
+      if (conversation) lanes.set(key, (lane = { tenantId, id, membersVersion: conversation.version, members: conversation, rows: [] }));
     }
     // A service posts into any conversation that exists (SPEC §5.3 push scope); a user into theirs only.
     if (!lane || (sender.member && !lane.members.set.has(sender.id))) return void outcomes.push({ kind: 'refused', error: notFound('conversation') });
     if (nonce !== undefined) firstWithNonce.set(nonce, index);
-    lane.accepted.push({ index, input });
+    const message: MessageRow = {
+      id: randomUUID(),
+      tenant_id: tenantId,
+      conversation_id: id,
+      seq: 0, // numbered when written
+      sender_id: sender.id,
+      sender: sender.name,
+      role: sender.role,
+      type: input.type,
+      content: input.content,
+      nonce: input.nonce ?? null,
+      created_at: now,
+    };
+    lane.rows.push(message);
+    rows.set(index, message);
     outcomes.push(index);
   });
 
-  const rows = new Map<number, MessageRow>();
-  const counts: SeqCount[] = [...lanes.values()].map(({ tenantId, id, accepted }) => ({ tenantId, id, count: accepted.length }));
-  await writeMessageBatch(db, {
-    created,
-    counts,
-    rows(allocated: ReadonlyMap<string, Allocated>) {
-      const stale = [...lanes].filter(([key, lane]) => allocated.get(key)?.membersVersion !== lane.members.version).map(([key]) => key);
-      if (stale.length > 0) throw new StaleMembers(stale);
-      for (const [key, lane] of lanes) {
-        let seq = allocated.get(key)!.lastSeq - lane.accepted.length;
-        for (const { index, input } of lane.accepted) {
-          seq += 1;
-          rows.set(index, {
-            id: randomUUID(),
-            tenant_id: lane.tenantId,
-            conversation_id: lane.id,
-            seq,
-            sender_id: input.sender.id,
-            sender: input.sender.name,
-            role: input.sender.role,
-            type: input.type,
-            content: input.content,
-            nonce: input.nonce ?? null,
-            created_at: now,
-          });
-        }
-      }
-      return [...rows.values()];
-    },
-  });
+  await writeMessageBatch(db, { created, lanes: [...lanes.values()] });
   for (const { row, memberIds } of created) cache.remember(conversationKey(row.tenant_id, row.id), membersOf(0, memberIds));
   const stored = (index: number): Outcome => {
     const input = inputs[index]!;

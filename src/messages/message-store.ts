@@ -2,11 +2,12 @@ import type { Knex } from 'knex';
 import type { Bus } from '../bus/bus';
 import { isUniqueViolation } from '../db/errors';
 import { createConversationQueries } from '../db/queries/conversations';
+import { MembersChanged } from '../db/queries/message-batches';
 import { createMessageQueries } from '../db/queries/messages';
 import { notFound } from '../errors';
 import { ConversationCache } from './conversation-cache';
 import { toMessage, type Message } from './message';
-import { StaleMembers, storeBatch, type Outcome } from './message-batch';
+import { storeBatch, type Outcome } from './message-batch';
 import { PostQueue, type Waiting } from './post-queue';
 import type { MessageWebhook } from './webhook';
 
@@ -86,9 +87,9 @@ export class MessageStore {
       try {
         outcomes = await storeBatch(this.db, this.conversations, inputs, careful);
       } catch (error) {
-        if (error instanceof StaleMembers) error.keys.forEach((key) => this.conversations.forget(key));
+        if (error instanceof MembersChanged) error.keys.forEach((key) => this.conversations.forget(key));
         else careful = true;
-        if (attempt >= ATTEMPTS || !(error instanceof StaleMembers || isUniqueViolation(error))) {
+        if (attempt >= ATTEMPTS || !(error instanceof MembersChanged || isUniqueViolation(error))) {
           for (const post of batch) post.reject(error);
           return;
         }

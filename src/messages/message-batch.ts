@@ -12,7 +12,9 @@ export type Outcome =
   | { readonly kind: 'created'; readonly message: Message; readonly memberIds: readonly string[] }
   /** Its nonce matched an earlier message (SPEC §5.3): that one, not a copy. */
   | { readonly kind: 'repeated'; readonly message: Message }
-  | { readonly kind: 'refused'; readonly error: ApiError };
+  | { readonly kind: 'refused'; readonly error: ApiError }
+  /** Its conversation's members changed since they were read: not stored, to be tried again. */
+  | { readonly kind: 'changed' };
 
 /** A conversation's lane of the batch, with the members its posts were checked against. */
 interface Checked extends Lane {
@@ -57,9 +59,10 @@ async function earlierByNonce(db: Knex, inputs: readonly NewMessage[]): Promise<
  * in order. Membership comes from the cache (checked at commit time against
  * the version the seq allocation returns); a post to a conversation that
  * does not exist starts it with the poster as its member. A failure of the
- * write throws (`MembersChanged` when the members of a conversation changed
- * meanwhile): none of the batch is stored. `careful` (after the unique index
- * refused a nonce or a racing start) reads the nonces and members first.
+ * write throws: none of the batch is stored. The posts of a conversation
+ * whose members changed meanwhile are not stored either ('changed'), and its
+ * cached members are forgotten. `careful` (after the unique index refused a
+ * nonce or a racing start) reads the nonces and members first.
  */
 export async function storeBatch(db: Knex, cache: ConversationCache, inputs: readonly NewMessage[], careful: boolean): Promise<Outcome[]> {
   const members = await membersFor(cache, inputs, careful);
@@ -69,6 +72,7 @@ export async function storeBatch(db: Knex, cache: ConversationCache, inputs: rea
   const lanes = new Map<string, Checked>();
   const created: NewConversation[] = [];
   const rows = new Map<number, MessageRow>();
+  const refusedIn = new Map<number, string>();
   const now = Date.now();
   inputs.forEach((input, index) => {
     const nonce = nonceKey(input);
@@ -89,7 +93,11 @@ export async function storeBatch(db: Knex, cache: ConversationCache, inputs: rea
       if (conversation) lanes.set(key, (lane = { tenantId, id, membersVersion: conversation.version, members: conversation, rows: [] }));
     }
     // A service posts into any conversation that exists (SPEC §5.3 push scope); a user into theirs only.
-    if (!lane || (sender.member && !lane.members.set.has(sender.id))) return void outcomes.push({ kind: 'refused', error: notFound('conversation') });
+    if (!lane || (sender.member && !lane.members.set.has(sender.id))) {
+      // Checked against cached members: if those changed, the refusal is taken back and the post tried again.
+      if (lane) refusedIn.set(index, key);
+      return void outcomes.push({ kind: 'refused', error: notFound('conversation') });
+    }
     if (nonce !== undefined) firstWithNonce.set(nonce, index);
     const message: MessageRow = {
       id: randomUUID(),
@@ -109,13 +117,22 @@ export async function storeBatch(db: Knex, cache: ConversationCache, inputs: rea
     outcomes.push(index);
   });
 
-  await writeMessageBatch(db, { created, lanes: [...lanes.values()] });
+  const changed = new Set(await writeMessageBatch(db, { created, lanes: [...lanes.values()] }));
+  changed.forEach((key) => cache.forget(key));
   for (const { row, memberIds } of created) cache.remember(conversationKey(row.tenant_id, row.id), membersOf(0, memberIds));
   const stored = (index: number): Outcome => {
     const input = inputs[index]!;
-    return { kind: 'created', message: toMessage(rows.get(index)!), memberIds: lanes.get(conversationKey(input.tenantId, input.sessionId))!.members.ids };
+    const key = conversationKey(input.tenantId, input.sessionId);
+    return changed.has(key) ? { kind: 'changed' } : { kind: 'created', message: toMessage(rows.get(index)!), memberIds: lanes.get(key)!.members.ids };
   };
-  const done = outcomes.map((outcome, index) => (typeof outcome !== 'number' ? outcome : outcome === index ? stored(index) : undefined));
-  // A repeat within the batch answers with the message its first post stored.
-  return done.map((outcome, index) => outcome ?? { kind: 'repeated', message: (done[outcomes[index] as number] as { message: Message }).message });
+  const done = outcomes.map((outcome, index): Outcome | undefined => {
+    if (typeof outcome === 'number') return outcome === index ? stored(index) : undefined;
+    return changed.has(refusedIn.get(index) ?? '') ? { kind: 'changed' } : outcome;
+  });
+  // A repeat within the batch answers with the message its first post stored (or is tried again with it).
+  return done.map((outcome, index) => {
+    if (outcome) return outcome;
+    const first = done[outcomes[index] as number]!;
+    return first.kind === 'created' ? { kind: 'repeated', message: first.message } : first;
+  });
 }

@@ -2,9 +2,8 @@ import type { Knex } from 'knex';
 import type { Bus } from '../bus/bus';
 import { isUniqueViolation } from '../db/errors';
 import { createConversationQueries } from '../db/queries/conversations';
-import { MembersChanged } from '../db/queries/message-batches';
 import { createMessageQueries } from '../db/queries/messages';
-import { notFound } from '../errors';
+import { notFound, unavailable } from '../errors';
 import { ConversationCache } from './conversation-cache';
 import { toMessage, type Message } from './message';
 import { storeBatch, type Outcome } from './message-batch';
@@ -37,8 +36,9 @@ export interface Posted {
   readonly created: boolean;
 }
 
-// A batch the unique index refused (a repeated nonce, a racing start of the same conversation) or whose
-// cached members changed is tried again, reading what it met; a third failure fails its posts.
+// A batch the unique index refused (a repeated nonce, a racing start of the same conversation) is tried
+// again reading what it met, and the posts of a conversation whose members changed with its members
+// read anew; a third time fails them.
 const ATTEMPTS = 3;
 const BATCH_LIMIT = 500; // posts per transaction
 const WAITING_LIMIT = 8_192; // posts waiting for a batch, process-wide
@@ -81,26 +81,32 @@ export class MessageStore {
   }
 
   private async commit(batch: ReadonlyArray<Waiting<NewMessage, Posted>>): Promise<void> {
-    const inputs = batch.map((post) => post.input);
-    let outcomes: Outcome[] | undefined;
-    for (let attempt = 1, careful = false; !outcomes; attempt += 1) {
+    let posts = batch;
+    let careful = false;
+    for (let attempt = 1; posts.length > 0; attempt += 1) {
+      let outcomes: Outcome[];
       try {
-        outcomes = await storeBatch(this.db, this.conversations, inputs, careful);
+        outcomes = await storeBatch(this.db, this.conversations, posts.map((post) => post.input), careful);
       } catch (error) {
-        if (error instanceof MembersChanged) error.keys.forEach((key) => this.conversations.forget(key));
-        else careful = true;
-        if (attempt >= ATTEMPTS || !(error instanceof MembersChanged || isUniqueViolation(error))) {
-          for (const post of batch) post.reject(error);
-          return;
+        if (attempt < ATTEMPTS && isUniqueViolation(error)) {
+          careful = true;
+          continue;
         }
+        for (const post of posts) post.reject(error);
+        return;
       }
+      posts.forEach((post, i) => this.settle(post, outcomes[i]!));
+      const again = posts.filter((_, i) => outcomes[i]!.kind === 'changed');
+      if (attempt >= ATTEMPTS) for (const post of again) post.reject(unavailable('the members of the conversation kept changing'));
+      posts = attempt >= ATTEMPTS ? [] : again;
     }
-    outcomes.forEach((outcome, i) => {
-      const post = batch[i]!;
-      if (outcome.kind === 'refused') return post.reject(outcome.error);
-      if (outcome.kind === 'created') this.announce(post.input, outcome.message, outcome.memberIds);
-      post.resolve({ message: outcome.message, created: outcome.kind === 'created' });
-    });
+  }
+
+  private settle(post: Waiting<NewMessage, Posted>, outcome: Outcome): void {
+    if (outcome.kind === 'changed') return;
+    if (outcome.kind === 'refused') return post.reject(outcome.error);
+    if (outcome.kind === 'created') this.announce(post.input, outcome.message, outcome.memberIds);
+    post.resolve({ message: outcome.message, created: outcome.kind === 'created' });
   }
 
   private announce({ tenantId, origin }: NewMessage, message: Message, memberIds: readonly string[]): void {

@@ -28,13 +28,6 @@ export interface BatchWrite {
   readonly lanes: readonly Lane[];
 }
 
-/** The members of these conversations changed since they were read: the batch was undone. */
-export class MembersChanged extends Error {
-  constructor(readonly keys: readonly string[]) {
-    super('conversation members changed');
-  }
-}
-
 const COLUMNS = ['id', 'tenant_id', 'conversation_id', 'seq', 'sender_id', 'sender', 'role', 'type', 'content', 'nonce', 'created_at'] as const;
 // Multi-row inserts of these sizes only, so SQLite prepares at most three statements once.
 const CHUNKS = [64, 8, 1];
@@ -48,7 +41,7 @@ function number(lane: Lane, lastSeq: number): void {
   for (const row of lane.rows) row.seq = ++seq;
 }
 
-function writeSqlite(sql: SqliteStatements, write: BatchWrite): void {
+function writeSqlite(sql: SqliteStatements, write: BatchWrite): string[] {
   for (const { row, memberIds } of write.created) {
     sql.run('INSERT INTO conversations (tenant_id, id, title, created_by, last_seq, created_at) VALUES (?, ?, ?, ?, ?, ?)', row.tenant_id, row.id, row.title, row.created_by, row.last_seq, row.created_at);
     for (const userId of memberIds) {
@@ -56,23 +49,27 @@ function writeSqlite(sql: SqliteStatements, write: BatchWrite): void {
     }
   }
   const changed: string[] = [];
+  const rows: MessageRow[] = [];
   for (const lane of write.lanes) {
-    const allocated = sql.get<{ last_seq: number; members_version: number }>(
-      'UPDATE conversations SET last_seq = last_seq + ? WHERE tenant_id = ? AND id = ? RETURNING last_seq, members_version',
+    const allocated = sql.get<{ last_seq: number }>(
+      'UPDATE conversations SET last_seq = last_seq + ? WHERE tenant_id = ? AND id = ? AND members_version = ? RETURNING last_seq',
       lane.rows.length,
       lane.tenantId,
       lane.id,
+      lane.membersVersion,
     );
-    if (allocated?.members_version !== lane.membersVersion) changed.push(conversationKey(lane.tenantId, lane.id));
-    else number(lane, allocated.last_seq);
+    if (!allocated) changed.push(conversationKey(lane.tenantId, lane.id));
+    else {
+      number(lane, allocated.last_seq);
+      rows.push(...lane.rows);
+    }
   }
-  if (changed.length > 0) throw new MembersChanged(changed);
-  const rows = write.lanes.flatMap((lane) => lane.rows);
   for (let start = 0; start < rows.length; ) {
     const size = CHUNKS.find((chunk) => chunk <= rows.length - start)!;
     sql.run(insertSql.get(size)!, ...rows.slice(start, start + size).flatMap((row) => COLUMNS.map((column) => row[column])));
     start += size;
   }
+  return changed;
 }
 
 // Without rows (every post of the batch refused) the statement only checks the members' versions.
@@ -87,10 +84,10 @@ const insertCtes = (rows: number) => `,
   )`;
 
 /**
- * PostgreSQL, one statement (one round trip while the rows are locked): lock the conversations in
- * key order (two processes' batches over the same conversations queue, never deadlock), take each
- * one's seqs where its members are still of the version checked, and insert the messages numbered
- * from there. A conversation missing from what it returns changed its members.
+ * PostgreSQL, one statement: lock the conversations in key order (two processes' batches over the
+ * same conversations queue, never deadlock), take each one's seqs where its members are still of the
+ * version checked, and insert the messages numbered from there. A conversation missing from what it
+ * returns changed its members, and none of its messages were inserted.
  */
 const postgresBatchSql = (lanes: number, rows: number) => `
   WITH v(tenant_id, id, n, version) AS (VALUES ${Array(lanes).fill('(?, ?, CAST(? AS bigint), CAST(? AS bigint))').join(', ')}),
@@ -106,34 +103,43 @@ const postgresBatchSql = (lanes: number, rows: number) => `
   SELECT tenant_id, id, base FROM allocated`;
 
 
-async function writePostgres(db: Knex, write: BatchWrite): Promise<void> {
-  await db.transaction(async (trx) => {
-    const conversations = createConversationQueries(trx);
-    for (const { row, memberIds } of write.created) await conversations.insert(row, memberIds);
-    const lanes = [...write.lanes].sort(compareKeys);
-    const rows = lanes.flatMap((lane) => lane.rows.map((row, k) => [row.id, row.tenant_id, row.conversation_id, k + 1, row.sender_id, row.sender, row.role, row.type, row.content, row.nonce, row.created_at]));
-    const result = await trx.raw<{ rows: Array<{ tenant_id: string; id: string; base: number | string }> }>(postgresBatchSql(lanes.length, rows.length), [
-      ...lanes.flatMap((lane) => [lane.tenantId, lane.id, lane.rows.length, lane.membersVersion]),
-      ...rows.flat(),
-    ]);
-    const bases = new Map(result.rows.map((row) => [conversationKey(row.tenant_id, row.id), Number(row.base)]));
-    const changed = lanes.map((lane) => conversationKey(lane.tenantId, lane.id)).filter((key) => !bases.has(key));
-    if (changed.length > 0) throw new MembersChanged(changed);
-    for (const lane of lanes) number(lane, bases.get(conversationKey(lane.tenantId, lane.id))! + lane.rows.length);
-  });
+type Allocated = Array<{ tenant_id: string; id: string; base: number | string }>;
+
+async function writePostgres(db: Knex, write: BatchWrite): Promise<string[]> {
+  const lanes = [...write.lanes].sort(compareKeys);
+  const rows = lanes.flatMap((lane) => lane.rows.map((row, k) => [row.id, row.tenant_id, row.conversation_id, k + 1, row.sender_id, row.sender, row.role, row.type, row.content, row.nonce, row.created_at]));
+  const bindings = [...lanes.flatMap((lane) => [lane.tenantId, lane.id, lane.rows.length, lane.membersVersion]), ...rows.flat()];
+  const allocate = async (connection: Knex) => (await connection.raw<{ rows: Allocated }>(postgresBatchSql(lanes.length, rows.length), bindings)).rows;
+  // One statement commits on its own, atomically: the conversations stay locked only while it runs.
+  const allocated =
+    write.created.length === 0
+      ? await allocate(db)
+      : await db.transaction(async (trx) => {
+          const conversations = createConversationQueries(trx);
+          for (const { row, memberIds } of write.created) await conversations.insert(row, memberIds);
+          return allocate(trx);
+        });
+  const bases = new Map(allocated.map((row) => [conversationKey(row.tenant_id, row.id), Number(row.base)]));
+  const changed: string[] = [];
+  for (const lane of lanes) {
+    const base = bases.get(conversationKey(lane.tenantId, lane.id));
+    if (base === undefined) changed.push(conversationKey(lane.tenantId, lane.id));
+    else number(lane, base + lane.rows.length);
+  }
+  return changed;
 }
 
 /**
- * Writes one batch of messages in one transaction: starts the new conversations, takes each
- * conversation's seqs where its members are still those the posts were checked against (its row
- * stays locked to the commit, so seqs never repeat or skip, across processes too), and inserts every
- * message with multi-row INSERTs, setting each row's `seq`. Throws `MembersChanged`, having written
- * nothing, when a conversation's members changed meanwhile. On SQLite it runs synchronously on
- * knex's own connection with statements prepared once, in a savepoint of its own: a failure undoes
- * this batch and nothing else.
+ * Writes one batch of messages atomically: starts the new conversations, takes each conversation's
+ * seqs where its members are still those the posts were checked against (its row stays locked to
+ * the commit, so seqs never repeat or skip, across processes too), and inserts those messages with
+ * multi-row INSERTs, setting each row's `seq`. Resolves with the conversations whose members
+ * changed meanwhile: their messages were not written. A failure writes nothing. On SQLite it runs
+ * synchronously on knex's own connection with statements prepared once, in a savepoint of its own:
+ * a failure undoes this batch and nothing else.
  */
-export function writeMessageBatch(db: Knex, write: BatchWrite): Promise<void> {
-  if (write.lanes.length === 0) return Promise.resolve();
+export function writeMessageBatch(db: Knex, write: BatchWrite): Promise<readonly string[]> {
+  if (write.lanes.length === 0) return Promise.resolve([]);
   // Created conversations in key order: two batches starting the same two wait, never deadlock.
   const created = [...write.created].sort((a, b) => compareKeys({ tenantId: a.row.tenant_id, id: a.row.id }, { tenantId: b.row.tenant_id, id: b.row.id }));
   const sorted = { ...write, created };

@@ -62,6 +62,13 @@ const bareWs: Dialect = {
   isAck: () => false,
 };
 
+// The storeless relay (peers/ws-relay.ts) speaks tessera's message frames,
+// joins the room named in its URL and needs no token.
+const wsRelay: Dialect = {
+  ...tessera,
+  path: (target) => `/?room=${encodeURIComponent(target.room ?? '')}`,
+};
+
 // Socket.IO v4 over Engine.IO v4, WebSocket transport from the start:
 // the server opens with "0{…}" (Engine.IO OPEN), the client sends the
 // Socket.IO CONNECT "40{auth}" and the server's io.use() middleware answers
@@ -87,4 +94,4 @@ const socketIo: Dialect = {
   isAck: (text) => text.startsWith('43'),
 };
 
-export const dialects: Readonly<Record<DialectName, Dialect>> = { tessera, 'tessera-dpop': tesseraDpop, 'bare-ws': bareWs, 'socket.io': socketIo };
+export const dialects: Readonly<Record<DialectName, Dialect>> = { tessera, 'tessera-dpop': tesseraDpop, 'bare-ws': bareWs, 'ws-relay': wsRelay, 'socket.io': socketIo };

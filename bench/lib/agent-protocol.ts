@@ -42,7 +42,7 @@ export interface LoadResult {
   readonly starved: number; // rotation only: requests sent without a live refresh token
 }
 
-export type DialectName = 'tessera' | 'tessera-dpop' | 'bare-ws' | 'socket.io';
+export type DialectName = 'tessera' | 'tessera-dpop' | 'bare-ws' | 'ws-relay' | 'socket.io';
 
 /** Who a socket is: tessera needs the user and token in the URL, Socket.IO the token and room in its CONNECT. */
 export interface SocketTarget {
@@ -110,12 +110,17 @@ export interface ChatArgs {
   readonly tags: readonly string[];
   readonly durationMs: number;
   readonly inFlight: number; // messages outstanding per socket
+  /** Open loop instead: messages per second over all sockets, evenly spaced, sockets in turn (at most `inFlight` outstanding each). */
+  readonly ratePerSecond?: number;
 }
 
 export interface ChatResult {
   readonly acked: number;
   readonly delivered: number;
   readonly seconds: number;
+  /** From a message's write to its ack's read (per socket, acks come in the order sent); null without acks. */
+  readonly ackP50Ms: number | null;
+  readonly ackP99Ms: number | null;
   readonly errors: number;
   readonly errorSamples: readonly string[];
 }

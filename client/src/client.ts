@@ -91,10 +91,15 @@ export class TesseraClient extends Emitter<ClientEvents> {
       if (own) await this.loggedOut('user');
     },
   };
-  /** Two-factor sign-in (TOTP) of the logged-in user: `enrol`, then `confirm` with a first code from the app. */
+  /**
+   * Two-factor sign-in (TOTP) of the logged-in user: `enrol` with the current password, then `confirm`
+   * with a first code from the app. Like `sessions`, it needs the `account` scope, which a login gets
+   * unless it asks for a narrower `scope`.
+   */
   readonly twoFactor = {
     status: () => this.request<TwoFactorStatus>('GET', '/me/2fa'),
-    enrol: () => this.request<TwoFactorEnrolment>('POST', '/me/2fa'),
+    /** A wrong password rejects with 403 `forbidden`, and counts as a failed login (429 `rate_limited` after too many). */
+    enrol: (password: string) => this.request<TwoFactorEnrolment>('POST', '/me/2fa', { password }),
     confirm: (otp: string) => this.request<void>('POST', '/me/2fa/confirm', { otp }),
     /** Needs a current code or a recovery code. */
     disable: (otp: string) => this.request<void>('DELETE', '/me/2fa', { otp }),
@@ -181,6 +186,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
 
   me(): Promise<Me> {
     return this.request('GET', '/me');
+  }
+
+  /** Changes the password (needs the `account` scope); every other session of the user ends. A wrong current password counts as a failed login. */
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.request('POST', '/me/password', { current_password: currentPassword, new_password: newPassword });
   }
 
   /** Whether tokens are held (they may still turn out revoked). */

@@ -44,6 +44,7 @@ export type RevocationReason =
   | 'user_disabled'
   | 'roles_changed'
   | 'admin_force_logout'
+  | 'two_factor_reset'
   | 'client_removed';
 
 /** Sessions (token families): starting them and ending them everywhere at once. */

@@ -5,6 +5,8 @@ import * as tenants from '../../db/migrations/20261123_003_tenants';
 import * as accountSecurity from '../../db/migrations/20261123_004_account_security';
 import * as accountCodeLimits from '../../db/migrations/20261123_005_account_code_limits';
 import * as conversationMemberLookup from '../../db/migrations/20261201_006_conversation_member_lookup';
+import * as accountScope from '../../db/migrations/20261208_010_account_scope';
+import * as conversationMembersVersion from '../../db/migrations/20261208_030_conversation_members_version';
 import * as dpopBinding from '../../db/migrations/20261208_060_dpop_binding';
 
 interface Migration {
@@ -20,6 +22,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261123_004_account_security', accountSecurity],
   ['20261123_005_account_code_limits', accountCodeLimits],
   ['20261201_006_conversation_member_lookup', conversationMemberLookup],
+  ['20261208_010_account_scope', accountScope],
+  ['20261208_030_conversation_members_version', conversationMembersVersion],
   ['20261208_060_dpop_binding', dpopBinding],
 ];
 

@@ -8,9 +8,10 @@ import type { Logger } from '../logger';
 import type { Message } from '../messages/message';
 import type { MessageStore } from '../messages/message-store';
 import { senderOf } from '../messages/sender';
-import { clientFrame, CLOSE, type ClientFrame } from './frames';
+import { ackFrame, clientFrame, CLOSE, type ClientFrame } from './frames';
 import type { Registered } from './registry';
 import { renewalPrincipal, type SocketAuth } from './socket-auth';
+import { beforeWrite, sendPrepared, type PreparedFrame } from './socket-writes';
 
 export interface ConnectionLimits {
   readonly framesPerSecond: number;
@@ -31,6 +32,9 @@ const BAD_FRAMES_BEFORE_CLOSE = 10;
 const RESUME_PAGE = 200;
 const RESUME_MAX_PAGES = 50; // 10,000 messages; a client resumes again from last_seq for more
 const MAX_TIMER_MS = 2_147_483_647;
+// Messages of one socket waiting for their commit at most; past it a message is refused with
+// `rate_limited`, so a flooding socket neither queues without bound nor crowds out the others.
+export const MAX_UNACKED_MESSAGES = 256;
 /** Where every socket's chain of frames starts: settled, and never changed by `then`. */
 const SETTLED: Promise<void> = Promise.resolve();
 /** For a socket's 'error' events: each is followed by the socket's close, which is what gets handled. */
@@ -49,6 +53,8 @@ export class Connection implements Registered {
   private badFrames = 0;
   /** The frames in hand, handled one at a time: a socket is an ordered stream, so its messages are stored in the order sent. */
   private handling = SETTLED;
+  /** Messages handed to the store whose ack (or error) has not been sent yet. */
+  private unacked = 0;
   /** Live messages held back while a resume of their conversation replays history; made at the first resume. */
   private resuming: Map<string, Message[]> | undefined;
 
@@ -92,20 +98,26 @@ export class Connection implements Registered {
   }
 
   /** Sends a serialised frame, or closes a reader too slow to keep up (1013) rather than buffer without bound. */
-  send(frame: string | Buffer): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + frame.length > this.context.limits.sendBufferLimit) {
-      this.close(CLOSE.tryAgainLater, 'slow consumer');
-      return;
-    }
-    this.ws.send(frame, { binary: false });
+  send(frame: string): void {
+    if (this.writable(frame.length)) this.ws.send(frame, { binary: false });
   }
 
   /** Delivers a stored message, unless a resume of its conversation is replaying: then it waits its turn. */
-  receive(message: Message, frame: Buffer): void {
+  receive(message: Message, frame: PreparedFrame): void {
     const held = this.resuming?.get(message.session_id);
     if (held) held.push(message);
-    else this.send(frame);
+    else if (this.writable(frame.data.length)) sendPrepared(this.ws, frame);
+  }
+
+  /** True when `bytes` more may be written now; closes a slow consumer (1013). */
+  private writable(bytes: number): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.ws.bufferedAmount + bytes > this.context.limits.sendBufferLimit) {
+      this.close(CLOSE.tryAgainLater, 'slow consumer');
+      return false;
+    }
+    beforeWrite(this.ws);
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -199,21 +211,11 @@ export class Connection implements Registered {
       case 'ping':
         this.sendJson({ type: 'pong' });
         return;
-      case 'message': {
+      case 'message':
         this.context.onMessageFrame();
         requireScope(this.principal, 'messages:write');
-        const { message } = await this.context.messages.post({
-          tenantId: this.tenantId,
-          sessionId: frame.session_id,
-          sender: senderOf(this.principal),
-          content: frame.content,
-          type: frame.message_type,
-          nonce: frame.nonce,
-          origin: this.id,
-        });
-        this.sendJson({ type: 'ack', nonce: frame.nonce ?? null, message });
+        this.post(frame);
         return;
-      }
       case 'resume':
         await this.resume(frame.session_id, frame.after_seq);
         return;
@@ -221,6 +223,28 @@ export class Connection implements Registered {
         await this.renew(frame.token, frame.dpop);
         return;
     }
+  }
+
+  /**
+   * Hands a message to the store without waiting for its commit, so the next frames go into the same
+   * batch; the ack follows the commit. The store settles posts in the order given, so acks keep it.
+   */
+  private post(frame: Extract<ClientFrame, { type: 'message' }>): void {
+    const { nonce } = frame;
+    if (this.unacked >= MAX_UNACKED_MESSAGES) {
+      this.sendError('rate_limited', 'Too many messages waiting to be stored; wait for their acks.', nonce);
+      return;
+    }
+    this.unacked += 1;
+    this.context.messages
+      .post({ tenantId: this.tenantId, sessionId: frame.session_id, sender: senderOf(this.principal), content: frame.content, type: frame.message_type, nonce, origin: this.id })
+      .then(
+        ({ message }) => this.send(ackFrame(nonce, message)),
+        (error: unknown) => this.fail(error, nonce),
+      )
+      .finally(() => {
+        this.unacked -= 1;
+      });
   }
 
   private async resume(sessionId: string, afterSeq: number): Promise<void> {

@@ -10,7 +10,7 @@ import type { Services } from '../services';
 import type { TenantDirectory } from '../tenants/tenant-directory';
 import { AttemptLimiter } from './attempt-limiter';
 import { Connection, ignoreSocketError, type ConnectionContext } from './connection';
-import { CLOSE } from './frames';
+import { CLOSE, deliveryFrame } from './frames';
 import { checkUpgrade, refuse } from './handshake';
 import { SocketRegistry } from './registry';
 import { socketTarget, type SocketAuth } from './socket-auth';
@@ -107,8 +107,8 @@ export class Gateway {
   /** Hands one stored message to every local socket of its members but the one that sent it. */
   private fanOut({ tenantId, message, memberIds, origin }: BusEvents['messages.created']): void {
     const { metrics } = this.services;
-    // Serialised and UTF-8 encoded once per message, not once per socket.
-    const frame = Buffer.from(JSON.stringify({ type: 'message', message }));
+    // Serialised, encoded and framed once per message, not once per socket.
+    const frame = deliveryFrame(message);
     let delivered = 0;
     for (const userId of memberIds) {
       for (const connection of this.registry.ofUser(tenantId, userId)) {

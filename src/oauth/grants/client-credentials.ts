@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { ADMIN_SCOPE, parseScope } from '../../auth/scopes';
+import { ACCOUNT_SCOPE, ADMIN_SCOPE, parseScope } from '../../auth/scopes';
 import { unauthorizedClient } from '../../errors';
 import type { Services } from '../../services';
 import { defineGrant, tokenResponse } from '../grant';
 import { grantScopes } from '../grant-scopes';
 
 const parameters = z.object({ scope: z.string().max(1000).optional() });
+// SPEC §3.3, §9: a client's scope may list these for its users, never for itself.
+const USER_ONLY_SCOPES = new Set<string>([ADMIN_SCOPE, ACCOUNT_SCOPE]);
 
 /**
  * RFC 6749 §4.4: a confidential client's own access token, `sub` = client id.
@@ -17,8 +19,7 @@ export const createClientCredentialsGrant = ({ config, tenantId, sessions, acces
     parameters,
     async handle({ scope }, { client, ip, userAgent, dpopJkt }) {
       if (!client.confidential) throw unauthorizedClient('Only a confidential client may use client_credentials.');
-      // SPEC §3.3: `admin` is for users with the admin role; a client's scope may list it for its users, never for itself.
-      const allowed = parseScope(client.scope).filter((s) => s !== ADMIN_SCOPE);
+      const allowed = parseScope(client.scope).filter((s) => !USER_ONLY_SCOPES.has(s));
       const scopes = grantScopes(scope, allowed, allowed);
       const now = Date.now();
       const session = await sessions.start(

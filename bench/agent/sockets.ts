@@ -65,7 +65,8 @@ class Held {
         for (const waiter of held.closedWaiters.splice(0)) waiter();
         if (!ready) fail(new Error('closed during the handshake'));
       };
-      held.ws = new RawWs(server.port, held.dialect.path(target), { onText, onClosed }, HANDSHAKE_TIMEOUT_MS);
+      const headers = held.dialect.headers?.(target, server.port) ?? '';
+      held.ws = new RawWs(server.port, held.dialect.path(target), { onText, onClosed }, HANDSHAKE_TIMEOUT_MS, headers);
       held.ws.upgraded.catch(fail);
     });
   }

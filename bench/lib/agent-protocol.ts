@@ -1,3 +1,5 @@
+import type { DpopKey } from './dpop-proof';
+
 /**
  * What the orchestrator (run.ts) and the load agent (agent.ts, pinned to the
  * load core) say to each other: one JSON line per command on the agent's
@@ -22,6 +24,8 @@ export interface LoadSpec {
    */
   readonly refreshTokens?: readonly string[];
   readonly extraBody?: string;
+  /** A DPoP-bound token: sent as `Authorization: DPoP` with a fresh proof of `key` for `htu` on every request. */
+  readonly dpop?: { readonly key: DpopKey; readonly htu: string; readonly accessToken: string };
 }
 
 /** What one autocannon run measured. */
@@ -38,7 +42,7 @@ export interface LoadResult {
   readonly starved: number; // rotation only: requests sent without a live refresh token
 }
 
-export type DialectName = 'tessera' | 'bare-ws' | 'ws-relay' | 'socket.io';
+export type DialectName = 'tessera' | 'tessera-dpop' | 'bare-ws' | 'ws-relay' | 'socket.io';
 
 /** Who a socket is: tessera needs the user and token in the URL, Socket.IO the token and room in its CONNECT. */
 export interface SocketTarget {
@@ -46,6 +50,8 @@ export interface SocketTarget {
   readonly token?: string;
   /** tessera: the conversation (session_id) this socket sends to; Socket.IO: the room it joins. */
   readonly room?: string;
+  /** tessera-dpop: the key the token is bound to; each upgrade carries a fresh proof of it. */
+  readonly dpop?: DpopKey;
 }
 
 export interface SocketServer {

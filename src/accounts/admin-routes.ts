@@ -32,6 +32,7 @@ export const newClientBody = z
     scope: scopeString.default(''),
     grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).default(['client_credentials']),
     confidential: z.boolean().default(true),
+    dpop_bound_access_tokens: z.boolean().default(false).describe('RFC 9449 §5.2: every token request of the client needs a DPoP proof'),
   })
   .refine((c) => c.confidential || !c.grant_types.includes('client_credentials'), {
     message: 'client_credentials needs a confidential client',
@@ -45,6 +46,7 @@ const clientJson = z.object({
   scope: z.string(),
   grant_types: z.array(z.string()),
   confidential: z.boolean(),
+  dpop_bound_access_tokens: z.boolean(),
   created_at: z.iso.datetime(),
 });
 const adminUser = (user: UserRow) => ({ ...publicUser(user), disabled: user.disabled });
@@ -147,6 +149,7 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
         scope: parseScope(body.scope).join(' '),
         grantTypes: body.grant_types,
         confidential: body.confidential,
+        dpopBoundAccessTokens: body.dpop_bound_access_tokens,
       });
       res
         .status(201)

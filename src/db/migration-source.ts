@@ -7,6 +7,7 @@ import * as accountCodeLimits from '../../db/migrations/20261123_005_account_cod
 import * as conversationMemberLookup from '../../db/migrations/20261201_006_conversation_member_lookup';
 import * as accountScope from '../../db/migrations/20261208_010_account_scope';
 import * as conversationMembersVersion from '../../db/migrations/20261208_030_conversation_members_version';
+import * as dpopBinding from '../../db/migrations/20261208_060_dpop_binding';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261201_006_conversation_member_lookup', conversationMemberLookup],
   ['20261208_010_account_scope', accountScope],
   ['20261208_030_conversation_members_version', conversationMembersVersion],
+  ['20261208_060_dpop_binding', dpopBinding],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

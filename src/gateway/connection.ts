@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
-import type { AccessTokens, Principal } from '../auth/access-tokens';
-import { authenticate, requireScope } from '../auth/authenticate';
+import type { Principal } from '../auth/access-tokens';
+import { requireScope } from '../auth/authenticate';
 import { toApiError } from '../http/error-handler';
 import { isStorableText } from '../http/storable-text';
 import type { Logger } from '../logger';
@@ -10,6 +10,7 @@ import type { MessageStore } from '../messages/message-store';
 import { senderOf } from '../messages/sender';
 import { ackFrame, clientFrame, CLOSE, type ClientFrame } from './frames';
 import type { Registered } from './registry';
+import { renewalPrincipal, type SocketAuth } from './socket-auth';
 import { beforeWrite, sendPrepared, type PreparedFrame } from './socket-writes';
 
 export interface ConnectionLimits {
@@ -60,7 +61,7 @@ export class Connection implements Registered {
   constructor(
     private readonly ws: WebSocket,
     principal: Principal,
-    private readonly accessTokens: AccessTokens,
+    private readonly auth: SocketAuth,
     private readonly context: ConnectionContext,
   ) {
     this.principal = principal;
@@ -219,7 +220,7 @@ export class Connection implements Registered {
         await this.resume(frame.session_id, frame.after_seq);
         return;
       case 'auth':
-        await this.renew(frame.token);
+        await this.renew(frame.token, frame.dpop);
         return;
     }
   }
@@ -270,8 +271,8 @@ export class Connection implements Registered {
     }
   }
 
-  private async renew(token: string): Promise<void> {
-    const principal = await authenticate(this.accessTokens, token, 'messages:read');
+  private async renew(token: string, proof: string | undefined): Promise<void> {
+    const principal = await renewalPrincipal(this.auth, this.principal, token, proof);
     if (principal.kind !== 'user' || principal.subject !== this.userId) {
       this.close(CLOSE.revoked, 'token of another user');
       return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PROOF_LENGTH } from '../auth/dpop';
 import type { Message } from '../messages/message';
 import { messageInput, sessionIdSchema } from '../messages/message-input';
 import { prepareText, type PreparedFrame } from './socket-writes';
@@ -13,7 +14,8 @@ export const clientFrame = z.discriminatedUnion('type', [
     nonce: messageInput.nonce,
   }),
   z.object({ type: z.literal('resume'), session_id: sessionIdSchema, after_seq: z.number().int().min(0) }),
-  z.object({ type: z.literal('auth'), token: z.string().min(1).max(8192) }),
+  // `dpop`: a proof for the socket's URL with the new token's ath, when the token is DPoP-bound (SPEC §11).
+  z.object({ type: z.literal('auth'), token: z.string().min(1).max(8192), dpop: z.string().min(1).max(2 * MAX_PROOF_LENGTH).optional() }),
   z.object({ type: z.literal('ping') }),
 ]);
 

@@ -16,6 +16,8 @@ export interface NewClient {
   readonly scope: string;
   readonly grantTypes: readonly GrantType[];
   readonly confidential: boolean;
+  /** RFC 9449 §5.2: the client must send a DPoP proof with every token request. */
+  readonly dpopBoundAccessTokens?: boolean;
 }
 
 // Client secrets are 256 random bits: a fast hash is enough, unlike passwords.
@@ -28,6 +30,7 @@ export const publicClient = (client: ClientRow) => ({
   scope: client.scope,
   grant_types: client.grant_types,
   confidential: client.confidential,
+  dpop_bound_access_tokens: client.dpop_bound_access_tokens,
   created_at: new Date(client.created_at).toISOString(),
 });
 
@@ -41,6 +44,7 @@ export const builtInClient = (tenantId: string, now: number): ClientRow => ({
   grant_types: ['password', 'refresh_token'],
   scope: formatScope([...USER_SCOPES, ADMIN_SCOPE]),
   created_at: now,
+  dpop_bound_access_tokens: false,
 });
 
 /** OAuth clients: registration, secret checks, removal. */
@@ -67,6 +71,7 @@ export class Clients {
       grant_types: [...client.grantTypes],
       scope: client.scope,
       created_at: now,
+      dpop_bound_access_tokens: client.dpopBoundAccessTokens ?? false,
     };
     await this.queries.insert(row);
     return { client: row, secret };

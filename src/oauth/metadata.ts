@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { ALL_SCOPES } from '../auth/scopes';
+import { DPOP_ALGORITHMS } from '../auth/dpop-errors';
 import type { Config } from '../config';
 import { TOKEN_GRANT_TYPES } from './grant';
 
@@ -19,6 +20,7 @@ export function metadata(config: Config): (req: Request, res: Response) => void 
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     service_documentation: `${issuer}/openapi.json`,
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS, // RFC 9449 §5.1
   };
   return (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300').json(document);

@@ -5,8 +5,9 @@ import { CliError, parseCommandArgs, printRows, type Command } from '../command'
 import { tenantOption, withServices } from '../context';
 
 const usage = `Usage:
-  tessera client add <name> [--scope "<scopes>"] [--grant-types client_credentials,...] [--public]
-      prints the client id and, for confidential clients, its secret (shown this once only)
+  tessera client add <name> [--scope "<scopes>"] [--grant-types client_credentials,...] [--public] [--dpop]
+      prints the client id and, for confidential clients, its secret (shown this once only);
+      --dpop: every token request of the client needs a DPoP proof (RFC 9449 dpop_bound_access_tokens)
   tessera client list [--json]
   tessera client remove <client_id>                          ends every session of the client
 
@@ -24,6 +25,7 @@ export const client: Command = {
         scope: { type: 'string' },
         'grant-types': { type: 'string' },
         public: { type: 'boolean' },
+        dpop: { type: 'boolean' },
         json: { type: 'boolean' },
         ...tenantOption,
         help: { type: 'boolean', short: 'h' },
@@ -43,6 +45,7 @@ export const client: Command = {
             scope: values.scope,
             grant_types: values['grant-types']?.split(',').map((s) => s.trim()),
             confidential: !values.public,
+            dpop_bound_access_tokens: values.dpop === true,
           });
           if (!parsed.success) {
             const issue = parsed.error.issues[0];
@@ -55,6 +58,7 @@ export const client: Command = {
             scope: parseScope(input.scope).join(' '),
             grantTypes: input.grant_types,
             confidential: input.confidential,
+            dpopBoundAccessTokens: input.dpop_bound_access_tokens,
           });
           const shown = { ...publicClient(created), ...(secret === undefined ? {} : { client_secret: secret }) };
           if (values.json) process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);

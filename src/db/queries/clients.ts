@@ -10,17 +10,24 @@ export interface ClientRow {
   grant_types: string[];
   scope: string;
   created_at: number;
+  /** RFC 9449 §5.2: every token request of this client needs a DPoP proof. */
+  dpop_bound_access_tokens: boolean;
 }
 
-type StoredClient = Omit<ClientRow, 'grant_types' | 'confidential'> & { grant_types: string; confidential: boolean | number };
+type StoredClient = Omit<ClientRow, 'grant_types' | 'confidential' | 'dpop_bound_access_tokens'> & {
+  grant_types: string;
+  confidential: boolean | number;
+  dpop_bound_access_tokens: boolean | number;
+};
 
 const toClient = (row: StoredClient): ClientRow => ({
   ...row,
   confidential: Boolean(row.confidential),
+  dpop_bound_access_tokens: Boolean(row.dpop_bound_access_tokens),
   grant_types: row.grant_types.split(' ').filter(Boolean),
 });
 
-const CLIENT_BY_ID = 'SELECT tenant_id, id, name, secret_hash, confidential, grant_types, scope, created_at FROM clients WHERE tenant_id = ? AND id = ?';
+const CLIENT_BY_ID = 'SELECT tenant_id, id, name, secret_hash, confidential, grant_types, scope, created_at, dpop_bound_access_tokens FROM clients WHERE tenant_id = ? AND id = ?';
 
 export function createClientQueries(db: Knex, reads: Reads = knexReads(db)) {
   const clients = () => db<StoredClient>('clients');

@@ -17,7 +17,7 @@ export const createClientCredentialsGrant = ({ config, tenantId, sessions, acces
   defineGrant({
     grantType: 'client_credentials',
     parameters,
-    async handle({ scope }, { client, ip, userAgent }) {
+    async handle({ scope }, { client, ip, userAgent, dpopJkt }) {
       if (!client.confidential) throw unauthorizedClient('Only a confidential client may use client_credentials.');
       const allowed = parseScope(client.scope).filter((s) => !USER_ONLY_SCOPES.has(s));
       const scopes = grantScopes(scope, allowed, allowed);
@@ -26,7 +26,7 @@ export const createClientCredentialsGrant = ({ config, tenantId, sessions, acces
         { tenantId, userId: null, clientId: client.id, scope: scopes.join(' '), ip, userAgent, lifetime: config.accessTokenTtl },
         now,
       );
-      const access = accessTokens.issue({ subject: client.id, clientId: client.id, scopes, roles: [], sessionId: session.id }, now);
+      const access = accessTokens.issue({ subject: client.id, clientId: client.id, scopes, roles: [], sessionId: session.id, jkt: dpopJkt }, now);
       return tokenResponse(access, scopes);
     },
   });

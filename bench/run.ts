@@ -19,7 +19,9 @@ import { clusterSection } from './suites/cluster';
 import { httpSections } from './suites/http';
 import { scalingSection } from './suites/scaling';
 import type { SectionSpec } from './suites/section';
+import { messagePathSection } from './suites/message-path';
 import { socketSections } from './suites/sockets';
+import { dpopSections } from './suites/dpop';
 import { report as profileReport } from './tools/cpuprofile-top';
 
 const CONNECTIONS = 50;
@@ -39,7 +41,7 @@ const { values } = parseArgs({
 });
 
 // In this order: the scaling section grows data, so it runs last.
-const SECTIONS: SectionSpec[] = [...httpSections, ...socketSections, binarySection(values.binary), clusterSection, scalingSection];
+const SECTIONS: SectionSpec[] = [...httpSections, ...dpopSections, ...socketSections, messagePathSection, binarySection(values.binary), clusterSection, scalingSection];
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 function selectedSections(): SectionSpec[] {

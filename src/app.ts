@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { accountRoutes } from './accounts/account-routes';
 import { adminRoutes } from './accounts/admin-routes';
 import { Api } from './http/api';
-import { bearer } from './http/bearer';
+import { bearer, type BearerChecks } from './http/bearer';
 import { parseBody } from './http/body-parsing';
 import { cors } from './http/cors';
 import { securityHeaders } from './http/security-headers';
@@ -71,7 +71,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   tenantRoutes(api, router, services);
   ownedResourceRoutes(api, router, services, tasks);
   ownedResourceRoutes(api, router, services, calendarEvents);
-  conversationRoutes(api, router, db);
+  conversationRoutes(api, router, db, bus);
   messageRoutes(api, router, services.messages);
   pushRoutes(api, router, db, bus, (tenantId, userId) => gateway.registry.count(tenantId, userId));
   gatewayRoutes(api, router, db, gateway);
@@ -87,6 +87,8 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   );
 }
 
+const bearerChecks = ({ accessTokens, dpop, config }: Services): BearerChecks => ({ accessTokens, dpop, issuer: config.issuer });
+
 /** Each tenant counts its own rate limits: in memory it has its own counters, in Redis its own keys. */
 function tenantOptions(options: AppOptions, tenantId: string): AppOptions {
   const store = options.rateLimitStore;
@@ -95,7 +97,7 @@ function tenantOptions(options: AppOptions, tenantId: string): AppOptions {
 
 function tenantRouter(tenant: Services, gateway: Gateway, options: AppOptions): Router {
   const router = express.Router();
-  routes(router, tenant, gateway, new Api(bearer(tenant.accessTokens)), options);
+  routes(router, tenant, gateway, new Api(bearer(bearerChecks(tenant))), options);
   return router;
 }
 
@@ -106,7 +108,7 @@ function tenantRouter(tenant: Services, gateway: Gateway, options: AppOptions): 
  */
 export function createApp(tenants: TenantDirectory, gateway: Gateway, options: AppOptions = {}): Express {
   const services = tenants.root;
-  const { config, logger, accessTokens } = services;
+  const { config, logger } = services;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -124,7 +126,7 @@ export function createApp(tenants: TenantDirectory, gateway: Gateway, options: A
       cors(config.corsOrigins),
     ),
   );
-  const api = new Api(bearer(accessTokens));
+  const api = new Api(bearer(bearerChecks(services)));
   // Routes go on the app's own router: a nested router costs every request that passes through it.
   webRoutes(api, app.router);
   app.use(parseBody);

@@ -65,6 +65,7 @@ const environmentSchema = z
     WS_ORIGINS: list,
     TRUST_PROXY: z.string().default('false'),
     RATE_LIMITS: flag('on'),
+    DPOP_NONCES: flag('off'), // RFC 9449 §8–9: every DPoP proof must carry a nonce the server handed out
     RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().positive().default(600),
     RATE_LIMIT_LOGIN_FAILURES: z.coerce.number().int().positive().default(10), // per username+IP in 15 min
     RATE_LIMIT_SIGNUP_PER_HOUR: z.coerce.number().int().positive().default(30),
@@ -147,6 +148,8 @@ export interface Config {
     readonly accountCodesPerHour: number;
   };
   readonly passwordHashCost: number;
+  /** RFC 9449 §8–9: DPoP proofs must carry a server-provided nonce. */
+  readonly dpopNonces: boolean;
   /** Milliseconds a client has to send its request headers. */
   readonly httpHeadersTimeoutMs: number;
   readonly ws: {
@@ -232,6 +235,7 @@ export function loadConfig(env: Environment = process.env): Config {
       accountCodesPerHour: e.RATE_LIMIT_ACCOUNT_CODES_PER_HOUR,
     }),
     passwordHashCost: e.PASSWORD_HASH_COST,
+    dpopNonces: e.DPOP_NONCES === 'on',
     httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     ws: Object.freeze({
       maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,

@@ -1,5 +1,6 @@
 import type { AccountCodeKey } from './accounts/account-code-key';
 import type { AccessTokens } from './auth/access-tokens';
+import type { DpopProofs } from './auth/dpop';
 import type { KeyRing } from './auth/key-ring';
 import type { RevokedSessions } from './auth/revoked-sessions';
 import type { Sessions } from './accounts/sessions';
@@ -36,6 +37,8 @@ export interface Services {
   readonly keys: KeyRing;
   readonly revoked: RevokedSessions;
   readonly accessTokens: AccessTokens;
+  /** DPoP proof checks (RFC 9449), shared by every tenant: one replay store, one nonce key. */
+  readonly dpop: DpopProofs;
   readonly sessions: Sessions;
   readonly users: Users;
   readonly clients: Clients;

@@ -11,6 +11,9 @@ import { KEY_RELOAD_MS, tokenRetentionMs } from './auth/access-tokens';
 import { RevokedSessions } from './auth/revoked-sessions';
 import { createLocalBus } from './bus/bus';
 import { createRedisBus } from './bus/redis-bus';
+import { DpopProofs } from './auth/dpop';
+import { DpopNonces } from './auth/dpop-nonces';
+import { MemoryProofReplayStore, RedisProofReplayStore } from './auth/dpop-replay';
 import { MemoryTicketStore, RedisTicketStore } from './gateway/tickets';
 import { redisRateLimitStores } from './http/redis-rate-limit-store';
 import { connectRedis } from './redis';
@@ -97,6 +100,10 @@ export async function createServices(config: Config, options: TesseraOptions = {
       webhook,
       mailer: createMailer(config, logger),
       accountCodeKey: new AccountCodeKey(db, config.accountCodeKey),
+      dpop: new DpopProofs(
+        redis ? new RedisProofReplayStore(redis.commands, redis.prefix, logger) : new MemoryProofReplayStore(),
+        config.dpopNonces ? new DpopNonces(db) : undefined,
+      ),
       clock: options.clock ?? Date.now,
     }, tenant);
   } catch (error) {

@@ -4,10 +4,13 @@
 // so the load generator does not parse JSON per frame.
 import type { RawWs } from './raw-ws';
 import type { DialectName, SocketTarget } from '../lib/agent-protocol';
+import { proofMaker } from '../lib/dpop-proof';
 
 export interface Dialect {
   /** The request path of the upgrade. */
   path(target: SocketTarget): string;
+  /** Header lines the upgrade adds (each ending in CRLF), made per upgrade. */
+  headers?(target: SocketTarget, port: number): string;
   /**
    * Called for every text frame before the handshake is complete; returns
    * true when this frame completes it. May answer (Socket.IO's CONNECT).
@@ -30,6 +33,22 @@ const tessera: Dialect = {
   isAck: (text) => text.startsWith('{"type":"ack"'),
 };
 
+const proofMakers = new WeakMap<object, ReturnType<typeof proofMaker>>();
+
+// A DPoP-bound token (RFC 9449, SPEC §11): in `Authorization: DPoP`, with a fresh proof for the socket's http URL.
+const tesseraDpop: Dialect = {
+  ...tessera,
+  path: (target) => `/ws/${encodeURIComponent(target.username ?? '')}`,
+  headers(target, port) {
+    const key = target.dpop;
+    if (!key) throw new Error('tessera-dpop needs a target with a DPoP key');
+    let proof = proofMakers.get(key);
+    if (!proof) proofMakers.set(key, (proof = proofMaker(key)));
+    const htu = `http://127.0.0.1:${port}${this.path(target)}`;
+    return `Authorization: DPoP ${target.token ?? ''}\r\nDPoP: ${proof('GET', htu, target.token)}\r\n`;
+  },
+};
+
 // The bare `ws` peer sends one frame on connection (tessera's welcome, byte
 // for byte) and relays nothing: it is the floor of a handshake.
 const bareWs: Dialect = {
@@ -41,6 +60,13 @@ const bareWs: Dialect = {
   },
   isDelivery: () => false,
   isAck: () => false,
+};
+
+// The storeless relay (peers/ws-relay.ts) speaks tessera's message frames,
+// joins the room named in its URL and needs no token.
+const wsRelay: Dialect = {
+  ...tessera,
+  path: (target) => `/?room=${encodeURIComponent(target.room ?? '')}`,
 };
 
 // Socket.IO v4 over Engine.IO v4, WebSocket transport from the start:
@@ -68,4 +94,4 @@ const socketIo: Dialect = {
   isAck: (text) => text.startsWith('43'),
 };
 
-export const dialects: Readonly<Record<DialectName, Dialect>> = { tessera, 'bare-ws': bareWs, 'socket.io': socketIo };
+export const dialects: Readonly<Record<DialectName, Dialect>> = { tessera, 'tessera-dpop': tesseraDpop, 'bare-ws': bareWs, 'ws-relay': wsRelay, 'socket.io': socketIo };

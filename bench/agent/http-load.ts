@@ -2,6 +2,7 @@
 // agent process on the load core).
 import autocannon from 'autocannon';
 import type { LoadResult, LoadSpec } from '../lib/agent-protocol';
+import { proofMaker } from '../lib/dpop-proof';
 
 const SAMPLE_LIMIT = 5;
 const TIMEOUT_SECONDS = 10; // a request still unanswered after this counts as a timeout
@@ -62,10 +63,20 @@ function fixedRequest(spec: LoadSpec, tally: Tally): autocannon.Request {
   };
 }
 
+/** RFC 9449: every request of a DPoP-bound token carries a proof of its own, signed here on the load core. */
+function dpopRequest(spec: LoadSpec, dpop: NonNullable<LoadSpec['dpop']>, tally: Tally): autocannon.Request {
+  const proof = proofMaker(dpop.key);
+  const authorization = `DPoP ${dpop.accessToken}`;
+  return {
+    ...fixedRequest(spec, tally),
+    setupRequest: (request) => ({ ...request, headers: { ...spec.headers, authorization, dpop: proof(spec.method, dpop.htu, dpop.accessToken) } }),
+  };
+}
+
 /** As fast as the server answers, on `connections` connections (autocannon). */
 export async function httpLoad(spec: LoadSpec): Promise<LoadResult> {
   const tally: Tally = { statuses: {}, samples: [], starved: 0 };
-  const request = spec.refreshTokens ? rotationRequest(spec, tally) : fixedRequest(spec, tally);
+  const request = spec.refreshTokens ? rotationRequest(spec, tally) : spec.dpop ? dpopRequest(spec, spec.dpop, tally) : fixedRequest(spec, tally);
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,

@@ -57,8 +57,8 @@ export class RawWs {
   /** How far the handshake got, for a failure message. */
   stage: 'connecting' | 'upgrading' | 'open' = 'connecting';
 
-  /** Connects to 127.0.0.1:`port` and sends the upgrade for `path`; frames go to `handlers` from the first one on. */
-  constructor(port: number, path: string, handlers: RawWsHandlers, timeoutMs: number) {
+  /** Connects to 127.0.0.1:`port` and sends the upgrade for `path` (with `headers`, CRLF-terminated lines); frames go to `handlers` from the first one on. */
+  constructor(port: number, path: string, handlers: RawWsHandlers, timeoutMs: number, headers = '') {
     this.handlers = handlers;
     const socket = connect({ host: '127.0.0.1', port, noDelay: true });
     this.socket = socket;
@@ -106,7 +106,7 @@ export class RawWs {
         this.stage = 'upgrading';
         socket.write(
           `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-            `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+            `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${headers}\r\n`,
         );
       });
     });

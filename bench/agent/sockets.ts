@@ -65,7 +65,8 @@ class Held {
         for (const waiter of held.closedWaiters.splice(0)) waiter();
         if (!ready) fail(new Error('closed during the handshake'));
       };
-      held.ws = new RawWs(server.port, held.dialect.path(target), { onText, onClosed }, HANDSHAKE_TIMEOUT_MS);
+      const headers = held.dialect.headers?.(target, server.port) ?? '';
+      held.ws = new RawWs(server.port, held.dialect.path(target), { onText, onClosed }, HANDSHAKE_TIMEOUT_MS, headers);
       held.ws.upgraded.catch(fail);
     });
   }
@@ -218,15 +219,24 @@ export async function fanout(args: FanoutArgs): Promise<FanoutResult> {
   return { deliveries: latencies.length, missing, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? Number.NaN };
 }
 
+const PACE_TICK_MS = 5;
+
 /**
- * Every socket sends, waits for its ack, and sends again, for `durationMs`;
- * acks and deliveries are counted in that window, then what is still in
- * flight drains (bounded) so the next round starts clean.
+ * Closed loop: every socket keeps `inFlight` messages outstanding, sending
+ * the next when an ack (or error) answers one, for `durationMs`. Open loop
+ * (`ratePerSecond`): messages at that rate, evenly spaced, sockets in turn,
+ * skipping a socket that already has `inFlight` outstanding. Acks, deliveries
+ * and ack latencies are counted in that window, then what is still in flight
+ * drains (bounded) so the next round starts clean.
  */
 export async function chat(args: ChatArgs): Promise<ChatResult> {
   const sockets = args.tags.flatMap(heldUnder);
   const { dialect } = sockets[0]!;
   const errorSamples: string[] = [];
+  const latencies: number[] = [];
+  // A socket's acks come in the order it sent: the write times of what it has outstanding, oldest first.
+  const sentAt = new Map<Held, number[]>(sockets.map((socket) => [socket, []]));
+  const paced = args.ratePerSecond !== undefined;
   let acked = 0;
   let delivered = 0;
   let errors = 0;
@@ -236,6 +246,7 @@ export async function chat(args: ChatArgs): Promise<ChatResult> {
   const send = (socket: Held) => {
     outstanding++;
     const number = messageNumber++;
+    sentAt.get(socket)!.push(performance.now());
     socket.ws.sendText(dialect.message(socket.target, `chat message ${number}`, number));
   };
   for (const socket of sockets) {
@@ -244,19 +255,40 @@ export async function chat(args: ChatArgs): Promise<ChatResult> {
         delivered++;
         return;
       }
-      if (dialect.isAck(text)) acked++;
-      else {
+      const started = sentAt.get(socket)!.shift();
+      if (dialect.isAck(text)) {
+        acked++;
+        if (sending && started !== undefined) latencies.push(performance.now() - started);
+      } else {
         errors++;
         if (errorSamples.length < SAMPLE_LIMIT) errorSamples.push(text.slice(0, 200));
       }
       outstanding--;
-      if (sending) send(socket);
-      else if (outstanding === 0) drained();
+      if (sending && !paced) send(socket);
+      else if (!sending && outstanding === 0) drained();
     };
   }
   const started = performance.now();
-  for (const socket of sockets) for (let i = 0; i < args.inFlight; i++) send(socket);
+  let pacer: NodeJS.Timeout | undefined;
+  if (paced) {
+    let sent = 0;
+    let next = 0;
+    pacer = setInterval(() => {
+      const due = Math.floor(((performance.now() - started) / 1000) * args.ratePerSecond!);
+      for (; sent < due; sent++) {
+        let free: Held | undefined;
+        for (let tries = 0; !free && tries < sockets.length; tries++) {
+          const socket = sockets[next++ % sockets.length]!;
+          if (sentAt.get(socket)!.length < args.inFlight) free = socket;
+        }
+        if (!free) break;
+        send(free);
+      }
+      sent = due; // a message no socket had room for is skipped, not owed later
+    }, PACE_TICK_MS);
+  } else for (const socket of sockets) for (let i = 0; i < args.inFlight; i++) send(socket);
   await new Promise((resolve) => setTimeout(resolve, args.durationMs));
+  clearInterval(pacer);
   sending = false;
   const seconds = (performance.now() - started) / 1000;
   const inWindow = { acked, delivered, errors };
@@ -269,5 +301,8 @@ export async function chat(args: ChatArgs): Promise<ChatResult> {
     if (outstanding === 0) drained();
   });
   for (const socket of sockets) socket.listener = () => undefined;
-  return { ...inWindow, seconds, errorSamples };
+  latencies.sort((a, b) => a - b);
+  const ackP50Ms = latencies.length > 0 ? percentile(latencies, 50) : null;
+  const ackP99Ms = latencies.length > 0 ? percentile(latencies, 99) : null;
+  return { ...inWindow, seconds, ackP50Ms, ackP99Ms, errorSamples };
 }

@@ -1,3 +1,5 @@
+import type { DpopKey } from './dpop-proof';
+
 /**
  * What the orchestrator (run.ts) and the load agent (agent.ts, pinned to the
  * load core) say to each other: one JSON line per command on the agent's
@@ -22,6 +24,8 @@ export interface LoadSpec {
    */
   readonly refreshTokens?: readonly string[];
   readonly extraBody?: string;
+  /** A DPoP-bound token: sent as `Authorization: DPoP` with a fresh proof of `key` for `htu` on every request. */
+  readonly dpop?: { readonly key: DpopKey; readonly htu: string; readonly accessToken: string };
 }
 
 /** What one autocannon run measured. */
@@ -38,7 +42,7 @@ export interface LoadResult {
   readonly starved: number; // rotation only: requests sent without a live refresh token
 }
 
-export type DialectName = 'tessera' | 'bare-ws' | 'socket.io';
+export type DialectName = 'tessera' | 'tessera-dpop' | 'bare-ws' | 'ws-relay' | 'socket.io';
 
 /** Who a socket is: tessera needs the user and token in the URL, Socket.IO the token and room in its CONNECT. */
 export interface SocketTarget {
@@ -46,6 +50,8 @@ export interface SocketTarget {
   readonly token?: string;
   /** tessera: the conversation (session_id) this socket sends to; Socket.IO: the room it joins. */
   readonly room?: string;
+  /** tessera-dpop: the key the token is bound to; each upgrade carries a fresh proof of it. */
+  readonly dpop?: DpopKey;
 }
 
 export interface SocketServer {
@@ -104,12 +110,17 @@ export interface ChatArgs {
   readonly tags: readonly string[];
   readonly durationMs: number;
   readonly inFlight: number; // messages outstanding per socket
+  /** Open loop instead: messages per second over all sockets, evenly spaced, sockets in turn (at most `inFlight` outstanding each). */
+  readonly ratePerSecond?: number;
 }
 
 export interface ChatResult {
   readonly acked: number;
   readonly delivered: number;
   readonly seconds: number;
+  /** From a message's write to its ack's read (per socket, acks come in the order sent); null without acks. */
+  readonly ackP50Ms: number | null;
+  readonly ackP99Ms: number | null;
   readonly errors: number;
   readonly errorSamples: readonly string[];
 }

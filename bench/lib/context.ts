@@ -88,6 +88,8 @@ export class Context {
         return { ...(await this.peerEnv('bare-express')), PROTOTYPES: 'constructed' };
       case 'bare-ws':
         return { WELCOME_FRAME: this.welcomeFrame() };
+      case 'ws-relay':
+        return {};
       case 'socketio': {
         const { issuer, jwks } = await discovery(tessera.url);
         return { ISSUER: issuer, JWKS_JSON: JSON.stringify(jwks) };

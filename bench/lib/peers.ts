@@ -4,13 +4,14 @@ import { ROOT } from './paths';
 import { SERVER_CORE, type Server } from './tessera';
 
 /** The baselines in bench/peers/, each a small file; README.md says how each is configured. */
-export type PeerName = 'bare-express' | 'express-constructed' | 'bare-ws' | 'socketio' | 'oauth2-server';
+export type PeerName = 'bare-express' | 'express-constructed' | 'bare-ws' | 'ws-relay' | 'socketio' | 'oauth2-server';
 
 /** The file in bench/peers/ each baseline runs (express-constructed is bare Express with PROTOTYPES=constructed). */
 const PEER_FILES: Record<PeerName, string> = {
   'bare-express': 'bare-express',
   'express-constructed': 'bare-express',
   'bare-ws': 'bare-ws',
+  'ws-relay': 'ws-relay',
   socketio: 'socketio',
   'oauth2-server': 'oauth2-server',
 };

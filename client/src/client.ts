@@ -1,3 +1,4 @@
+import { DpopSigner, hasIndexedDb, indexedDbKeyStore, memoryKeyStore, type DpopKeyStore } from './dpop.js';
 import { Emitter } from './emitter.js';
 import { errorFrom, TesseraError } from './errors.js';
 import { resources } from './resources.js';
@@ -23,6 +24,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** WebSocket constructor for `socket()` where there is no global one (Node 20: pass `ws`). */
   WebSocket?: WebSocketConstructor;
+  /**
+   * DPoP (RFC 9449): tokens bound to a key of this client, with a proof on every request, the ticket
+   * and socket renewals. `true`: a non-extractable key kept in IndexedDB in browsers, in memory elsewhere.
+   */
+  dpop?: boolean | { keyStore: DpopKeyStore };
 }
 
 /** Why the client logged out: the user asked, the session was revoked (4003), or the refresh grant failed. */
@@ -66,6 +72,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   private readonly store: TokenStore;
   private readonly cookie: boolean;
   private readonly doFetch: typeof fetch;
+  private readonly dpop: DpopSigner | undefined;
   private refreshing: Promise<string> | undefined;
   /** The mfa_token of a login answered `mfa_required`, until `loginMfa` uses it. */
   private mfaToken: string | undefined;
@@ -84,10 +91,15 @@ export class TesseraClient extends Emitter<ClientEvents> {
       if (own) await this.loggedOut('user');
     },
   };
-  /** Two-factor sign-in (TOTP) of the logged-in user: `enrol`, then `confirm` with a first code from the app. */
+  /**
+   * Two-factor sign-in (TOTP) of the logged-in user: `enrol` with the current password, then `confirm`
+   * with a first code from the app. Like `sessions`, it needs the `account` scope, which a login gets
+   * unless it asks for a narrower `scope`.
+   */
   readonly twoFactor = {
     status: () => this.request<TwoFactorStatus>('GET', '/me/2fa'),
-    enrol: () => this.request<TwoFactorEnrolment>('POST', '/me/2fa'),
+    /** A wrong password rejects with 403 `forbidden`, and counts as a failed login (429 `rate_limited` after too many). */
+    enrol: (password: string) => this.request<TwoFactorEnrolment>('POST', '/me/2fa', { password }),
     confirm: (otp: string) => this.request<void>('POST', '/me/2fa/confirm', { otp }),
     /** Needs a current code or a recovery code. */
     disable: (otp: string) => this.request<void>('DELETE', '/me/2fa', { otp }),
@@ -99,6 +111,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.store = options.store ?? memoryStore();
     this.cookie = options.refreshInCookie ?? false;
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+    const { dpop } = options;
+    this.dpop = dpop ? new DpopSigner(dpop === true ? (hasIndexedDb() ? indexedDbKeyStore() : memoryKeyStore()) : dpop.keyStore) : undefined;
   }
 
   url(path: string): string {
@@ -174,6 +188,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return this.request('GET', '/me');
   }
 
+  /** Changes the password (needs the `account` scope); every other session of the user ends. A wrong current password counts as a failed login. */
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.request('POST', '/me/password', { current_password: currentPassword, new_password: newPassword });
+  }
+
   /** Whether tokens are held (they may still turn out revoked). */
   async loggedIn(): Promise<boolean> {
     return (await this.store.get()) !== undefined;
@@ -211,15 +230,32 @@ export class TesseraClient extends Emitter<ClientEvents> {
    * close to expiry, and on a 401 refreshed (once, shared by every caller) and retried once.
    */
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const send = (token: string | undefined) => {
-      const headers = new Headers(init.headers);
-      if (token) headers.set('authorization', `Bearer ${token}`);
-      return this.doFetch(this.url(path), { ...init, headers, ...(this.cookie ? { credentials: 'include' as const } : {}) });
-    };
+    const send = (token: string | undefined) => this.send(path, init, token);
     const token = await this.accessToken();
     const res = await send(token);
     if (res.status !== 401 || token === undefined) return res;
     return send(await this.refresh(token));
+  }
+
+  /** A DPoP proof for `method` and `path` of this server, bound to `accessToken`; undefined without DPoP. */
+  async dpopProof(method: string, path: string, accessToken: string): Promise<string | undefined> {
+    return this.dpop?.proof(method, this.url(path), accessToken);
+  }
+
+  /**
+   * One request with the token (as DPoP with a proof, or as Bearer), and with DPoP once more with a
+   * fresh proof when the server answers that it wants its nonce (RFC 9449 §8).
+   */
+  private async send(path: string, init: RequestInit, token: string | undefined): Promise<Response> {
+    const url = this.url(path);
+    const attempt = async () => {
+      const headers = new Headers(init.headers);
+      if (this.dpop) headers.set('dpop', await this.dpop.proof(init.method ?? 'GET', url, token));
+      if (token) headers.set('authorization', `${this.dpop ? 'DPoP' : 'Bearer'} ${token}`);
+      return this.doFetch(url, { ...init, headers, ...(this.cookie ? { credentials: 'include' as const } : {}) });
+    };
+    const res = await attempt();
+    return this.dpop && (await this.dpop.takeNonce(url, res)) ? attempt() : res;
   }
 
   /** A JSON request; resolves with the parsed body (undefined when there is none: 204, 202), rejects with TesseraError. */
@@ -285,7 +321,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const body = new URLSearchParams();
     for (const [name, value] of Object.entries(parameters)) if (value !== undefined) body.set(name, value);
     if (this.cookie) body.set('refresh_in_cookie', 'true');
-    const res = await this.doFetch(this.url('/token'), { method: 'POST', body, ...(this.cookie ? { credentials: 'include' as const } : {}) });
+    const res = await this.send('/token', { method: 'POST', body }, undefined);
     if (!res.ok) throw await errorFrom(res);
     const issued = (await res.json()) as { access_token: string; refresh_token?: string; expires_in: number };
     const tokens: TokenSet = {

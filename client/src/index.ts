@@ -11,6 +11,7 @@
 export { TesseraClient, type ClientEvents, type ClientOptions, type Claims, type LogoutReason } from './client.js';
 export { TesseraSocket, type SocketEvents, type SocketOptions, type SocketState, type WebSocketConstructor, type WebSocketLike } from './socket.js';
 export { TesseraError } from './errors.js';
+export { indexedDbKeyStore, memoryKeyStore, type DpopKeyPair, type DpopKeyStore } from './dpop.js';
 export type { Presence } from './presence.js';
 export { localStorageStore, memoryStore, type StorageLike, type TokenSet, type TokenStore } from './token-store.js';
 export { backoffDelay, type Backoff } from './seen.js';

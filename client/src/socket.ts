@@ -233,8 +233,11 @@ export class TesseraSocket extends Emitter<SocketEvents> {
 
   private async renew(): Promise<void> {
     try {
-      this.token = await this.client.refresh(this.token);
-      this.ws?.send(JSON.stringify({ type: 'auth', token: this.token }));
+      const token = (this.token = await this.client.refresh(this.token));
+      // SPEC §11: a bound socket's renewal carries a proof for its URL and the new token.
+      const username = (await this.client.claims())?.username ?? '';
+      const dpop = await this.client.dpopProof('GET', `/ws/${encodeURIComponent(username)}`, token);
+      this.ws?.send(JSON.stringify({ type: 'auth', token, ...(dpop === undefined ? {} : { dpop }) }));
     } catch {
       // invalid_grant logged out (and closed us); otherwise the server closes with 4001 and we reconnect.
     }

@@ -1,11 +1,14 @@
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
+import { ACCOUNT_SCOPE } from '../auth/scopes';
+import { requireScope } from '../auth/authenticate';
 import { forbidden, notFound, validationFailed } from '../errors';
 import type { Api } from '../http/api';
-import { errorResponses } from '../http/openapi-responses';
+import { errorBody, errorResponses } from '../http/openapi-responses';
 import { clearRefreshCookie } from '../oauth/refresh-cookie';
 import type { Services } from '../services';
 import { emailSchema, passwordSchema, usernameSchema } from './account-rules';
+import { currentPasswordSchema, requireCurrentPassword } from './current-password';
 import { passwordResetRoutes } from './password-reset-routes';
 import { twoFactorRoutes } from './two-factor-routes';
 import { Profiles } from './profiles';
@@ -14,7 +17,7 @@ import { EmailVerification } from './verification';
 import { verificationRoutes } from './verification-routes';
 
 const signupBody = z.strictObject({ username: usernameSchema, password: passwordSchema, email: emailSchema.optional() });
-const passwordChangeBody = z.strictObject({ current_password: z.string().min(1).max(256), new_password: passwordSchema });
+const passwordChangeBody = z.strictObject({ current_password: currentPasswordSchema, new_password: passwordSchema });
 const logoutBody = z.strictObject({ all: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional() });
 const sessionParams = z.object({ id: z.string().min(1).max(64) });
 const sessionJson = z.object({
@@ -36,12 +39,15 @@ export interface AccountLimits {
   readonly accountCodes: RequestHandler;
   /** The endpoints that change two-factor sign-in (SPEC §8). */
   readonly twoFactor: RequestHandler;
+  /** Failed logins per user and address, which wrong current passwords count as too (SPEC §9). */
+  readonly failedLogins: RequestHandler;
 }
 
 /** SPEC §4: signup, `/me`, password change, sessions and logout; and SPEC §8: verification, reset and two-factor. */
 export function accountRoutes(api: Api, router: Router, services: Services, limits: AccountLimits): void {
   const { config, tenantId, users, sessions } = services;
   const userToken = { user: true } as const;
+  const accountToken = { user: true, scope: ACCOUNT_SCOPE } as const;
   const verification = new EmailVerification(services);
   const profiles = new Profiles(users);
 
@@ -92,13 +98,17 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
   api.route(
     router,
     {
-      method: 'post', path: '/me/password', tag: TAG, summary: 'Change your password; ends every other session', auth: userToken,
-      body: passwordChangeBody,
-      responses: { 204: { description: 'Changed' }, ...errorResponses('auth') },
+      method: 'post', path: '/me/password', tag: TAG, auth: accountToken, afterAuth: [limits.failedLogins], body: passwordChangeBody,
+      summary: 'Change your password (scope account); ends every other session. A wrong current_password is 403 and a failed login (429 past RATE_LIMIT_LOGIN_FAILURES)',
+      responses: {
+        204: { description: 'Changed' },
+        ...errorResponses('auth', 'rateLimited'),
+        403: { description: 'insufficient_scope (no account scope), or forbidden: the current password is wrong', schema: errorBody, headers: ['WWW-Authenticate'] },
+      },
     },
     async ({ body, principal }, _req, res) => {
       const user = await currentUser(principal.subject);
-      if (!(await users.checkPassword(user, body.current_password))) throw forbidden('The current password is wrong.');
+      await requireCurrentPassword(services, user, body.current_password, res);
       await users.setPassword(user, body.new_password, principal.sessionId);
       res.status(204).end();
     },
@@ -107,7 +117,7 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
   api.route(
     router,
     {
-      method: 'get', path: '/sessions', tag: TAG, summary: 'Your live sessions (devices)', auth: userToken,
+      method: 'get', path: '/sessions', tag: TAG, summary: 'Your live sessions (devices); scope account', auth: accountToken,
       responses: { 200: { description: 'Newest first', schema: z.array(sessionJson) }, ...errorResponses('auth') },
     },
     async ({ principal }, _req, res) => {
@@ -129,7 +139,7 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
   api.route(
     router,
     {
-      method: 'delete', path: '/sessions/:id', tag: TAG, summary: 'End one of your sessions', auth: userToken, params: sessionParams,
+      method: 'delete', path: '/sessions/:id', tag: TAG, summary: 'End one of your sessions; scope account', auth: accountToken, params: sessionParams,
       responses: { 204: { description: 'Ended' }, ...errorResponses('auth', 'notFound') },
     },
     async ({ params, principal }, _req, res) => {
@@ -143,13 +153,17 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
   api.route(
     router,
     {
-      method: 'post', path: '/logout', tag: TAG, summary: 'End this session, or all of yours with {"all": true}; clears the refresh cookie',
+      method: 'post', path: '/logout', tag: TAG,
+      summary: 'End this session (any token), or all of yours with {"all": true} (scope account); clears the refresh cookie',
       auth: {}, body: logoutBody,
       responses: { 204: { description: 'Logged out', headers: ['Set-Cookie'] }, ...errorResponses('auth') },
     },
     async ({ body, principal }, _req, res) => {
-      if (body.all && principal.kind === 'user') await sessions.revoke({ userId: principal.subject }, 'logout_all');
-      else await sessions.revoke({ id: principal.sessionId }, 'logout');
+      if (body.all) {
+        // Only user tokens can hold the scope (client_credentials never get it), so the subject is a user.
+        requireScope(principal, ACCOUNT_SCOPE);
+        await sessions.revoke({ userId: principal.subject }, 'logout_all');
+      } else await sessions.revoke({ id: principal.sessionId }, 'logout');
       clearRefreshCookie(res, config);
       res.status(204).end();
     },
@@ -157,5 +171,5 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
 
   verificationRoutes(api, router, services, limits.accountCodes);
   passwordResetRoutes(api, router, services, limits.accountCodes);
-  twoFactorRoutes(api, router, services, limits.twoFactor);
+  twoFactorRoutes(api, router, services, limits);
 }

@@ -9,6 +9,7 @@ import { clientPatchBody, newClientBody, newClientOf, updateClient } from '../oa
 import type { Services } from '../services';
 import { emailSchema, passwordSchema, rolesSchema, usernameSchema } from './account-rules';
 import type { UserRow } from '../db/queries/users';
+import { TwoFactor } from './two-factor';
 import { publicUser, userJson } from './users';
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
@@ -35,6 +36,7 @@ const clientJson = z.object({
   id_token_signed_response_alg: z.string(),
   client_uri: z.string().optional(),
   logo_uri: z.string().optional(),
+  dpop_bound_access_tokens: z.boolean(),
   created_at: z.iso.datetime(),
 });
 const adminUser = (user: UserRow) => ({ ...publicUser(user), disabled: user.disabled });
@@ -45,6 +47,8 @@ const admin = { scope: ADMIN_SCOPE, user: true } as const;
 /** SPEC §4 admin API, behind the `admin` scope. */
 export function adminRoutes(api: Api, router: Router, services: Services): void {
   const { tenantId, users, sessions, clients, keys, bus } = services;
+
+  const twoFactor = new TwoFactor(services);
 
   async function findUser(id: string) {
     const user = await users.queries.findById(tenantId, id);
@@ -96,6 +100,19 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
     async ({ params }, _req, res) => {
       await findUser(params.id);
       await sessions.revoke({ userId: params.id }, 'admin_force_logout');
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'delete', path: '/admin/users/:id/2fa', tag: TAG, auth: admin, params: idParams,
+      summary: "Turn a user's two-factor sign-in off (secret and recovery codes gone) and end every session of the user",
+      responses: { 204: { description: 'Off, and signed out everywhere' }, ...errorResponses('auth', 'notFound') },
+    },
+    async ({ params }, _req, res) => {
+      await twoFactor.switchOff((await findUser(params.id)).id);
       res.status(204).end();
     },
   );

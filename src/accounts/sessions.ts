@@ -12,6 +12,8 @@ export interface SessionStart {
   readonly userAgent: string | null;
   /** Seconds until the session ends, whatever its use. */
   readonly lifetime: number;
+  /** Binds the session's refresh tokens to a DPoP key (public clients, RFC 9449 §5.0). */
+  readonly dpopJkt?: string;
 }
 
 /** The row of a session that starts now. */
@@ -28,6 +30,7 @@ export const newSessionRow = (start: SessionStart, now: number): SessionRow => (
   revoked_reason: null,
   ip: start.ip,
   user_agent: start.userAgent,
+  dpop_jkt: start.dpopJkt ?? null,
 });
 
 /** Why a session ended; recorded on the row and visible to operators. */
@@ -41,6 +44,7 @@ export type RevocationReason =
   | 'user_disabled'
   | 'roles_changed'
   | 'admin_force_logout'
+  | 'two_factor_reset'
   | 'client_removed';
 
 /** Sessions (token families): starting them and ending them everywhere at once. */

@@ -33,13 +33,13 @@ const normalise = (otp: string) => otp.replace(/[\s-]/g, '').toLowerCase();
 
 /**
  * TOTP sign-in (RFC 6238) with single-use recovery codes: enrol, confirm with a first code,
- * verify at sign-in (replays of a used step refused, wrong codes limited per account), disable.
+ * verify at sign-in (replays of a used step refused, wrong codes limited per account), disable, switch off (admins).
  */
 export class TwoFactor {
   private readonly enrolments: ReturnType<typeof createTwoFactorQueries>;
   private readonly recovery: ReturnType<typeof createRecoveryCodeQueries>;
 
-  constructor(private readonly services: Pick<Services, 'db' | 'reads' | 'tenantId' | 'clock' | 'config'>) {
+  constructor(private readonly services: Pick<Services, 'db' | 'reads' | 'tenantId' | 'clock' | 'config' | 'sessions'>) {
     this.enrolments = createTwoFactorQueries(services.db, services.reads);
     this.recovery = createRecoveryCodeQueries(services.db);
   }
@@ -107,8 +107,24 @@ export class TwoFactor {
     const row = await this.enrolments.find(this.key(userId));
     if (!row) throw notFound('two-factor enrolment');
     if (row.confirmed_at !== null && !(await this.verify(userId, otp))) throw invalidCode();
-    await this.enrolments.remove(this.key(userId));
+    await this.removeEnrolment(userId);
+  }
+
+  /**
+   * SPEC §9: an admin or the CLI turns two-factor sign-in off without a code (the owner lost the app and
+   * the codes, or someone else enrolled theirs): secret and recovery codes go, and every session of the
+   * user ends (its sockets close with 4003). True when two-factor sign-in was on or pending.
+   */
+  async switchOff(userId: string): Promise<boolean> {
+    const removed = await this.removeEnrolment(userId);
+    await this.services.sessions.revoke({ userId }, 'two_factor_reset');
+    return removed;
+  }
+
+  private async removeEnrolment(userId: string): Promise<boolean> {
+    const removed = await this.enrolments.remove(this.key(userId));
     await this.recovery.removeAll(userId);
+    return removed;
   }
 
   private async accepts(row: TwoFactorRow, otp: string, now: number): Promise<boolean> {

@@ -21,6 +21,8 @@ export interface Principal {
   /** Epoch seconds. */
   readonly expiresAt: number;
   readonly issuedAt: number;
+  /** RFC 9449 §6.1 `cnf.jkt`: the thumbprint of the DPoP key the token is bound to, if it is. */
+  readonly jkt?: string;
 }
 
 export interface AccessTokenGrant {
@@ -30,10 +32,14 @@ export interface AccessTokenGrant {
   readonly scopes: readonly string[];
   readonly roles: readonly string[];
   readonly sessionId: string;
+  /** Binds the token to this DPoP key (RFC 9449 §6.1). */
+  readonly jkt?: string;
 }
 
 export interface IssuedAccessToken {
   readonly token: string;
+  /** `DPoP` for a token bound to a key, else `Bearer` (RFC 9449 §5). */
+  readonly tokenType: 'Bearer' | 'DPoP';
   readonly expiresIn: number;
   readonly expiresAt: number;
 }
@@ -114,8 +120,10 @@ export class AccessTokens {
       sid: grant.sessionId,
       ...(grant.username === undefined ? {} : { username: grant.username }),
       roles: grant.roles,
+      ...(grant.jkt === undefined ? {} : { cnf: { jkt: grant.jkt } }),
     };
-    return { token: signJws(key, ACCESS_TOKEN_TYPE, claims), expiresIn: this.options.ttl, expiresAt: exp };
+    const tokenType = grant.jkt === undefined ? 'Bearer' : 'DPoP';
+    return { token: signJws(key, ACCESS_TOKEN_TYPE, claims), tokenType, expiresIn: this.options.ttl, expiresAt: exp };
   }
 
   /** Checks signature, type, issuer, audience, expiry and revocation; throws `invalid_token`. */
@@ -188,12 +196,14 @@ export class AccessTokens {
       const expired = error instanceof jwt.TokenExpiredError;
       throw invalidToken(expired ? 'The access token has expired.' : 'The access token is invalid.');
     }
-    const { sub, sid, client_id: clientId, scope, jti, exp, iat, username, roles } = payload;
+    const { sub, sid, client_id: clientId, scope, jti, exp, iat, username, roles, cnf } = payload;
+    const jkt: unknown = cnf === undefined ? undefined : (cnf as { jkt?: unknown } | null)?.jkt;
     if (
       !isString(sub) || !isString(sid) || !isString(clientId) || !isString(scope) || !isString(jti) ||
       !isEpochSeconds(exp) || !isEpochSeconds(iat) ||
       (username !== undefined && !isString(username)) ||
-      !Array.isArray(roles) || !roles.every(isString)
+      !Array.isArray(roles) || !roles.every(isString) ||
+      (cnf !== undefined && !isString(jkt))
     ) {
       throw invalidToken('The access token lacks required claims.');
     }
@@ -209,6 +219,7 @@ export class AccessTokens {
       tokenId: jti,
       expiresAt: exp,
       issuedAt: iat,
+      ...(isString(jkt) ? { jkt } : {}),
     };
   }
 }

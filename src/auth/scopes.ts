@@ -1,4 +1,6 @@
-/** What a user gets when `scope` is omitted (SPEC §3.3). */
+/** SPEC §9: managing the account itself (sessions, password, two-factor); users only, never client_credentials. */
+export const ACCOUNT_SCOPE = 'account';
+/** What a user gets when `scope` is omitted (SPEC §3.3, §9). */
 export const USER_SCOPES = [
   'tasks:read',
   'tasks:write',
@@ -6,6 +8,7 @@ export const USER_SCOPES = [
   'calendar:write',
   'messages:read',
   'messages:write',
+  ACCOUNT_SCOPE,
 ] as const;
 export const ADMIN_SCOPE = 'admin';
 export const PUSH_SCOPE = 'push';

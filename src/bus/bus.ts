@@ -13,6 +13,8 @@ export interface BusEvents {
     /** The socket that sent it, which gets an `ack` instead of the message. */
     readonly origin?: string;
   };
+  /** A conversation's members changed: forget what is cached of them. */
+  'conversations.changed': { readonly tenantId: string; readonly conversationId: string };
   /** A service push for one user's open sockets (not stored). */
   'push.sent': { readonly tenantId: string; readonly userId: string; readonly type: string; readonly data: unknown };
   /** Sessions that were revoked, and when (epoch ms). */

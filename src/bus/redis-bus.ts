@@ -3,10 +3,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import { createLocalBus, type Bus, type BusEvents, type BusTopic } from './bus';
 
-interface Envelope {
-  readonly origin: string;
+interface Published {
   readonly topic: BusTopic;
   readonly event: unknown;
+}
+
+/** What one PUBLISH carries: every event a process published in one turn of its event loop. */
+interface Envelope {
+  readonly origin: string;
+  readonly events: readonly Published[];
 }
 
 /**
@@ -14,7 +19,8 @@ interface Envelope {
  * handlers at once, without the round trip, and every other process through
  * Redis; a process ignores its own echo. While Redis is away events still
  * flow inside the process, and clients catch up on missed messages with
- * `resume` (messages are in the database, not in Redis).
+ * `resume` (messages are in the database, not in Redis). The events of one
+ * turn (a committed batch of messages) travel in one PUBLISH, in order.
  */
 export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: string, logger: Logger): Bus {
   const local = createLocalBus();
@@ -41,18 +47,26 @@ export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: stri
     if (from !== channel) return;
     try {
       const envelope = JSON.parse(raw) as Envelope;
-      if (envelope.origin !== origin) local.publish(envelope.topic, envelope.event as never);
+      if (envelope.origin !== origin) for (const { topic, event } of envelope.events) local.publish(topic, event as never);
     } catch (error) {
       logger.warn({ err: String(error) }, 'unreadable bus event ignored');
     }
   });
 
+  let pending: Published[] = [];
+  const flush = () => {
+    const events = pending;
+    pending = [];
+    publisher.publish(channel, JSON.stringify({ origin, events } satisfies Envelope)).catch((error: unknown) => {
+      logger.warn({ topics: [...new Set(events.map((published) => published.topic))], err: String(error) }, 'bus events not sent to other processes');
+    });
+  };
+
   return {
     publish<T extends BusTopic>(topic: T, event: BusEvents[T]) {
       local.publish(topic, event);
-      publisher.publish(channel, JSON.stringify({ origin, topic, event } satisfies Envelope)).catch((error: unknown) => {
-        logger.warn({ topic, err: String(error) }, 'bus event not sent to other processes');
-      });
+      if (pending.length === 0) process.nextTick(flush);
+      pending.push({ topic, event });
     },
     subscribe: local.subscribe,
     async probe() {

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
-import type { AccessTokens, Principal } from '../auth/access-tokens';
-import { authenticate, requireScope } from '../auth/authenticate';
+import type { Principal } from '../auth/access-tokens';
+import { requireScope } from '../auth/authenticate';
 import { toApiError } from '../http/error-handler';
 import { isStorableText } from '../http/storable-text';
 import type { Logger } from '../logger';
 import type { Message } from '../messages/message';
 import type { MessageStore } from '../messages/message-store';
 import { senderOf } from '../messages/sender';
-import { clientFrame, CLOSE, type ClientFrame } from './frames';
+import { ackFrame, clientFrame, CLOSE, type ClientFrame } from './frames';
 import type { Registered } from './registry';
+import { renewalPrincipal, type SocketAuth } from './socket-auth';
+import { beforeWrite, sendPrepared, type PreparedFrame } from './socket-writes';
 
 export interface ConnectionLimits {
   readonly framesPerSecond: number;
@@ -30,6 +32,9 @@ const BAD_FRAMES_BEFORE_CLOSE = 10;
 const RESUME_PAGE = 200;
 const RESUME_MAX_PAGES = 50; // 10,000 messages; a client resumes again from last_seq for more
 const MAX_TIMER_MS = 2_147_483_647;
+// Messages of one socket waiting for their commit at most; past it a message is refused with
+// `rate_limited`, so a flooding socket neither queues without bound nor crowds out the others.
+export const MAX_UNACKED_MESSAGES = 256;
 /** Where every socket's chain of frames starts: settled, and never changed by `then`. */
 const SETTLED: Promise<void> = Promise.resolve();
 /** For a socket's 'error' events: each is followed by the socket's close, which is what gets handled. */
@@ -48,13 +53,15 @@ export class Connection implements Registered {
   private badFrames = 0;
   /** The frames in hand, handled one at a time: a socket is an ordered stream, so its messages are stored in the order sent. */
   private handling = SETTLED;
+  /** Messages handed to the store whose ack (or error) has not been sent yet. */
+  private unacked = 0;
   /** Live messages held back while a resume of their conversation replays history; made at the first resume. */
   private resuming: Map<string, Message[]> | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     principal: Principal,
-    private readonly accessTokens: AccessTokens,
+    private readonly auth: SocketAuth,
     private readonly context: ConnectionContext,
   ) {
     this.principal = principal;
@@ -91,20 +98,26 @@ export class Connection implements Registered {
   }
 
   /** Sends a serialised frame, or closes a reader too slow to keep up (1013) rather than buffer without bound. */
-  send(frame: string | Buffer): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + frame.length > this.context.limits.sendBufferLimit) {
-      this.close(CLOSE.tryAgainLater, 'slow consumer');
-      return;
-    }
-    this.ws.send(frame, { binary: false });
+  send(frame: string): void {
+    if (this.writable(frame.length)) this.ws.send(frame, { binary: false });
   }
 
   /** Delivers a stored message, unless a resume of its conversation is replaying: then it waits its turn. */
-  receive(message: Message, frame: Buffer): void {
+  receive(message: Message, frame: PreparedFrame): void {
     const held = this.resuming?.get(message.session_id);
     if (held) held.push(message);
-    else this.send(frame);
+    else if (this.writable(frame.data.length)) sendPrepared(this.ws, frame);
+  }
+
+  /** True when `bytes` more may be written now; closes a slow consumer (1013). */
+  private writable(bytes: number): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.ws.bufferedAmount + bytes > this.context.limits.sendBufferLimit) {
+      this.close(CLOSE.tryAgainLater, 'slow consumer');
+      return false;
+    }
+    beforeWrite(this.ws);
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -198,28 +211,40 @@ export class Connection implements Registered {
       case 'ping':
         this.sendJson({ type: 'pong' });
         return;
-      case 'message': {
+      case 'message':
         this.context.onMessageFrame();
         requireScope(this.principal, 'messages:write');
-        const { message } = await this.context.messages.post({
-          tenantId: this.tenantId,
-          sessionId: frame.session_id,
-          sender: senderOf(this.principal),
-          content: frame.content,
-          type: frame.message_type,
-          nonce: frame.nonce,
-          origin: this.id,
-        });
-        this.sendJson({ type: 'ack', nonce: frame.nonce ?? null, message });
+        this.post(frame);
         return;
-      }
       case 'resume':
         await this.resume(frame.session_id, frame.after_seq);
         return;
       case 'auth':
-        await this.renew(frame.token);
+        await this.renew(frame.token, frame.dpop);
         return;
     }
+  }
+
+  /**
+   * Hands a message to the store without waiting for its commit, so the next frames go into the same
+   * batch; the ack follows the commit. The store settles posts in the order given, so acks keep it.
+   */
+  private post(frame: Extract<ClientFrame, { type: 'message' }>): void {
+    const { nonce } = frame;
+    if (this.unacked >= MAX_UNACKED_MESSAGES) {
+      this.sendError('rate_limited', 'Too many messages waiting to be stored; wait for their acks.', nonce);
+      return;
+    }
+    this.unacked += 1;
+    this.context.messages
+      .post({ tenantId: this.tenantId, sessionId: frame.session_id, sender: senderOf(this.principal), content: frame.content, type: frame.message_type, nonce, origin: this.id })
+      .then(
+        ({ message }) => this.send(ackFrame(nonce, message)),
+        (error: unknown) => this.fail(error, nonce),
+      )
+      .finally(() => {
+        this.unacked -= 1;
+      });
   }
 
   private async resume(sessionId: string, afterSeq: number): Promise<void> {
@@ -246,8 +271,8 @@ export class Connection implements Registered {
     }
   }
 
-  private async renew(token: string): Promise<void> {
-    const principal = await authenticate(this.accessTokens, token, 'messages:read');
+  private async renew(token: string, proof: string | undefined): Promise<void> {
+    const principal = await renewalPrincipal(this.auth, this.principal, token, proof);
     if (principal.kind !== 'user' || principal.subject !== this.userId) {
       this.close(CLOSE.revoked, 'token of another user');
       return;

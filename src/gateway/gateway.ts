@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import proxyAddr from 'proxy-addr';
 import { WebSocketServer } from 'ws';
-import type { AccessTokens, Principal } from '../auth/access-tokens';
+import type { Principal } from '../auth/access-tokens';
 import { notFound, rateLimited, unavailable } from '../errors';
 import { toApiError } from '../http/error-handler';
 import { redactUrl } from '../logger';
@@ -10,9 +10,10 @@ import type { Services } from '../services';
 import type { TenantDirectory } from '../tenants/tenant-directory';
 import { AttemptLimiter } from './attempt-limiter';
 import { Connection, ignoreSocketError, type ConnectionContext } from './connection';
-import { CLOSE } from './frames';
+import { CLOSE, deliveryFrame } from './frames';
 import { checkUpgrade, refuse } from './handshake';
 import { SocketRegistry } from './registry';
+import { socketTarget, type SocketAuth } from './socket-auth';
 import { Sequencer } from './sequencer';
 import type { BusEvents } from '../bus/bus';
 import type { TicketStore } from './tickets';
@@ -106,8 +107,8 @@ export class Gateway {
   /** Hands one stored message to every local socket of its members but the one that sent it. */
   private fanOut({ tenantId, message, memberIds, origin }: BusEvents['messages.created']): void {
     const { metrics } = this.services;
-    // Serialised and UTF-8 encoded once per message, not once per socket.
-    const frame = Buffer.from(JSON.stringify({ type: 'message', message }));
+    // Serialised, encoded and framed once per message, not once per socket.
+    const frame = deliveryFrame(message);
     let delivered = 0;
     for (const userId of memberIds) {
       for (const connection of this.registry.ofUser(tenantId, userId)) {
@@ -133,17 +134,17 @@ export class Gateway {
     const { config, logger } = this.services;
     const ip = this.clientAddress(req);
     let principal: Principal;
-    let accessTokens: AccessTokens;
+    let auth: SocketAuth;
     try {
       // The path as sent, as REST routes see it: URL's pathname resolves "..", and "/t/acme/../../ws/x"
       // would reach another tenant than the one its prefix names (and a proxy's rules for it) say.
       const target = this.tenants.target(req.headers.host, rawPath(req.url));
       const tenant = target && (await this.tenants.get(target.tenantId));
       if (!target || !tenant) throw notFound('tenant');
-      accessTokens = tenant.accessTokens;
+      auth = { checks: tenant, target: socketTarget(req, target.path, rawPath(req.url), tenant.config.issuer) };
       principal = await checkUpgrade(req, queryOf(req.url), target.path, {
         tenantId: tenant.tenantId,
-        accessTokens,
+        ...auth,
         tickets: this.tickets,
         attempts: this.attempts,
         allowedOrigins: config.wsOrigins,
@@ -162,17 +163,17 @@ export class Gateway {
       refuse(socket, apiError);
       return;
     }
-    this.accept(req, socket, head, principal, accessTokens, ip);
+    this.accept(req, socket, head, principal, auth, ip);
   }
 
   /**
    * Completes an upgrade that was decided. Not part of `upgrade`: an open socket's objects would
    * otherwise keep that async function's whole frame (the request, its headers, `head`) alive.
    */
-  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal, accessTokens: AccessTokens, ip: string): void {
+  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal, auth: SocketAuth, ip: string): void {
     const { logger, metrics } = this.services;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(ws, principal, accessTokens, this.connectionContext);
+      const connection = new Connection(ws, principal, auth, this.connectionContext);
       this.registry.add(connection);
       metrics.openSockets.inc();
       connection.start();

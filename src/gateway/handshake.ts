@@ -1,27 +1,42 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AccessTokens, Principal } from '../auth/access-tokens';
-import { authenticate, bearerToken, requireScope } from '../auth/authenticate';
+import type { Principal } from '../auth/access-tokens';
+import { authenticate, authorizationToken, requireScope, type TokenChecks } from '../auth/authenticate';
+import type { ProofTarget } from '../auth/dpop';
 import { ApiError, forbidden, invalidToken, notFound, rateLimited } from '../errors';
 import type { AttemptLimiter } from './attempt-limiter';
 import type { TicketStore } from './tickets';
 
 const WS_PATH = /^\/ws\/([^/]+)$/;
 
-async function redeemTicket({ tickets, accessTokens, tenantId }: HandshakeContext, ticket: string): Promise<Principal> {
+async function redeemTicket({ tickets, checks, tenantId }: HandshakeContext, ticket: string): Promise<Principal> {
   const principal = await tickets.redeem(ticket);
   // A ticket opens sockets of the tenant that issued it only (SPEC §8).
   if (!principal || principal.tenantId !== tenantId) throw invalidToken('The ticket is unknown, used or expired.');
   // The ticket was checked when issued; its token may have expired or its session ended since.
-  accessTokens.assertLive(principal);
+  checks.accessTokens.assertLive(principal);
   requireScope(principal, 'messages:read');
   return principal;
+}
+
+function presentedToken(req: IncomingMessage, query: URLSearchParams, target: ProofTarget) {
+  const inQuery = query.get('token');
+  const header = authorizationToken(req.headers.authorization);
+  const proof = req.headers.dpop;
+  return {
+    token: inQuery ?? header?.token,
+    scheme: inQuery === null ? (header?.scheme ?? 'Bearer') : 'Bearer',
+    proof: Array.isArray(proof) ? proof.join(', ') : proof,
+    target,
+  } as const;
 }
 
 export interface HandshakeContext {
   /** The tenant the upgrade is for, and its token checks. */
   readonly tenantId: string;
-  readonly accessTokens: AccessTokens;
+  readonly checks: TokenChecks;
+  /** The socket's URL as a DPoP proof names it. */
+  readonly target: ProofTarget;
   readonly tickets: TicketStore;
   /** Upgrade attempts per IP; undefined when RATE_LIMITS=off. */
   readonly attempts: AttemptLimiter | undefined;
@@ -45,10 +60,9 @@ export async function checkUpgrade(req: IncomingMessage, query: URLSearchParams,
   }
 
   const ticket = query.get('ticket');
-  const principal =
-    ticket === null
-      ? await authenticate(context.accessTokens, query.get('token') ?? bearerToken(req.headers.authorization), 'messages:read')
-      : await redeemTicket(context, ticket);
+  // A ticket made with DPoP carries its key's thumbprint (the proof was checked when it was issued); a
+  // token in the query is a bearer token, so a bound one is refused there (SPEC §11).
+  const principal = ticket === null ? await authenticate(context.checks, presentedToken(req, query, context.target), 'messages:read') : await redeemTicket(context, ticket);
   let username: string;
   try {
     username = decodeURIComponent(match[1]!);

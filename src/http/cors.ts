@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 
 const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
-const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Request-Id';
+const ALLOWED_HEADERS = 'Authorization, Content-Type, DPoP, X-Request-Id';
 const PREFLIGHT_MAX_AGE = '600'; // 10 min
 
 /** CORS for the `CORS_ORIGINS` allowlist only; other origins get no CORS headers at all. */
@@ -14,7 +14,7 @@ export function cors(allowedOrigins: readonly string[]): RequestHandler {
     if (!allowed.has(origin)) return next();
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Access-Control-Allow-Credentials', 'true');
-    res.setHeader('Access-Control-Expose-Headers', 'Link, Location, Retry-After, WWW-Authenticate, X-Request-Id');
+    res.setHeader('Access-Control-Expose-Headers', 'DPoP-Nonce, Link, Location, Retry-After, WWW-Authenticate, X-Request-Id');
     if (req.method === 'OPTIONS' && req.get('access-control-request-method')) {
       res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
       res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);

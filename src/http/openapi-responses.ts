@@ -10,7 +10,11 @@ export const errorBody = z.object({
 
 const ERRORS = {
   auth: {
-    401: { description: 'No token, or a bad, expired or revoked one (RFC 6750)', schema: errorBody, headers: ['WWW-Authenticate'] },
+    401: {
+      description: 'No token, or a bad, expired or revoked one (RFC 6750); for DPoP, invalid_dpop_proof or use_dpop_nonce (RFC 9449 §7, §9)',
+      schema: errorBody,
+      headers: ['WWW-Authenticate', 'DPoP-Nonce'],
+    },
     403: { description: 'The token lacks the needed scope (insufficient_scope)', schema: errorBody, headers: ['WWW-Authenticate'] },
   },
   notFound: { 404: { description: 'No such object, or not yours', schema: errorBody } },

@@ -7,7 +7,8 @@ type JsonSchema = Record<string, unknown>;
 const HEADER_DOCS: Record<string, string> = {
   Location: 'Where the created object can be read',
   Link: 'RFC 8288 link to the next page: <…>; rel="next"',
-  'WWW-Authenticate': 'RFC 6750 challenge',
+  'WWW-Authenticate': 'RFC 6750 Bearer challenge, or RFC 9449 DPoP challenge (error, algs) for DPoP requests and DPoP-bound tokens',
+  'DPoP-Nonce': 'RFC 9449 §8: the nonce the next DPoP proof must carry (with DPOP_NONCES=on)',
   'Retry-After': 'Seconds to wait before retrying',
   'Set-Cookie': 'The refresh cookie tessera_rt (HttpOnly, SameSite=Strict)',
 };
@@ -36,7 +37,9 @@ function security(spec: RouteSpec): JsonSchema[] | undefined {
   if (!spec.auth) return [];
   const { scope } = spec.auth;
   const scopes = scope === undefined ? [] : typeof scope === 'string' ? [scope] : [scope.user, scope.client];
-  return scopes.length > 1 ? scopes.map((s) => ({ bearer: [s] })) : [{ bearer: scopes }];
+  // A DPoP-bound token (RFC 9449) must use the dpop scheme; any other token the bearer one.
+  const alternatives = scopes.length > 1 ? scopes.map((s) => [s]) : [scopes];
+  return alternatives.flatMap((needed) => [{ bearer: needed }, { dpop: needed }]);
 }
 
 function operation(spec: RouteSpec): JsonSchema {
@@ -91,6 +94,11 @@ export function openApiDocument(routes: readonly RouteSpec[], config: Config): J
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' },
+        dpop: {
+          type: 'http',
+          scheme: 'dpop',
+          description: 'RFC 9449: Authorization: DPoP <token> and a DPoP header with a proof for this request (htm, htu, iat, jti, ath); required for tokens bound to a key (cnf.jkt)',
+        },
         clientSecretBasic: {
           type: 'http',
           scheme: 'basic',

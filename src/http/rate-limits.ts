@@ -24,9 +24,15 @@ interface Limit {
 
 const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
 const grantType = (req: Request) => (req.body as { grant_type?: unknown } | undefined)?.grant_type;
+/** Whose password is tried: the token's user on an account route, else the password grant's `username`. */
+function loginName(req: Request): string {
+  if (req.principal) return req.principal.username?.toLowerCase() ?? req.principal.subject;
+  const username = (req.body as { username?: unknown } | undefined)?.username;
+  return typeof username === 'string' ? username.toLowerCase() : '';
+}
 
 /**
- * The SPEC §7 limits: `/token` per IP, failed password grants per username+IP, `/signup` per IP;
+ * The SPEC §7 limits: `/token` per IP, failed password grants (and SPEC §9 password re-checks) per username+IP, `/signup` per IP;
  * and SPEC §8's: failed mfa grants per IP, the e-mailed code endpoints (verify, resend, forgot,
  * reset) together per IP, and the two-factor changes (enrol, confirm, disable) together per IP.
  */
@@ -54,18 +60,19 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
 
   return {
     token: limiter({ name: 'token', windowMs: MINUTE, limit: config.rateLimits.tokenPerMinute }),
+    // Password grants, and (SPEC §9) the account routes that ask a token's user for the password again:
+    // both count against the same user and address, so a token buys no guesses the login form does not give.
     failedLogins: limiter({
       name: 'login',
       windowMs: 15 * MINUTE,
       limit: config.rateLimits.loginFailures,
       failuresOnly: true,
-      // A right password answered mfa_required is no failed login (src/oauth/token-endpoint.ts sets the flag).
-      succeeded: (_req, res) => res.statusCode < 400 || res.locals.credentialsAccepted === true,
-      skip: (req) => grantType(req) !== 'password',
-      key: (req) => {
-        const username = (req.body as { username?: unknown } | undefined)?.username;
-        return `${clientIp(req)}:${typeof username === 'string' ? username.toLowerCase() : ''}`;
-      },
+      // A right password answered mfa_required is no failed login (src/oauth/token-endpoint.ts sets the flag);
+      // on an account route only a wrong password is one (src/accounts/current-password.ts sets that flag).
+      succeeded: (req, res) =>
+        req.principal ? res.locals.passwordRejected !== true : res.statusCode < 400 || res.locals.credentialsAccepted === true,
+      skip: (req) => req.principal === undefined && grantType(req) !== 'password',
+      key: (req) => `${clientIp(req)}:${loginName(req)}`,
     }),
     // Wrong one-time passwords from one IP, whichever accounts they are for (each account also counts its own).
     failedMfa: limiter({

@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Bus } from '../bus/bus';
 import { isUniqueViolation } from '../db/errors';
 import { createConversationQueries } from '../db/queries/conversations';
 import { createMessageQueries } from '../db/queries/messages';
-import { notFound } from '../errors';
-import { KeyedQueue } from './keyed-queue';
+import { notFound, unavailable } from '../errors';
+import { ConversationCache } from './conversation-cache';
 import { toMessage, type Message } from './message';
+import { storeBatch, type Outcome } from './message-batch';
+import { PostQueue, type Waiting } from './post-queue';
 import type { MessageWebhook } from './webhook';
 
 /** Who posts: a user (role `user`) or a service client (role `assistant`). */
@@ -35,43 +36,43 @@ export interface Posted {
   readonly created: boolean;
 }
 
-// Racing first posts to a new conversation, or the same nonce twice, meet a
-// unique constraint; the loser starts over and finds the winner's row.
+// A batch the unique index refused (a repeated nonce, a racing start of the same conversation) is tried
+// again reading what it met, and the posts of a conversation whose members changed with its members
+// read anew; a third time fails them.
 const ATTEMPTS = 3;
+const BATCH_LIMIT = 500; // posts per transaction
+const WAITING_LIMIT = 8_192; // posts waiting for a batch, process-wide
 
 /**
- * The one message store, called by REST and the socket alike: it checks
- * membership, allocates `seq` inside the insert's transaction (no gaps, no
- * repeats), honours nonces, then tells the bus and the webhook.
+ * The one message store, called by REST and the socket alike. Posts are
+ * group-committed: those that arrive together are stored in one transaction
+ * (seq allocated per conversation inside it, gap-free and in order), and each
+ * post's promise settles only after the commit that holds it. Then the bus
+ * hears of every new message, in seq order, and the webhook of user messages.
  */
 export class MessageStore {
-  private readonly lanes = new KeyedQueue();
+  private readonly queue: PostQueue<NewMessage, Posted>;
+  private readonly conversations: ConversationCache;
 
   constructor(
     private readonly db: Knex,
     private readonly bus: Bus,
     private readonly webhook: MessageWebhook | undefined,
     private readonly onStored: (role: Message['role']) => void = () => undefined,
-  ) {}
+  ) {
+    this.conversations = new ConversationCache(db, bus);
+    this.queue = new PostQueue((batch) => this.commit(batch), { batch: BATCH_LIMIT, waiting: WAITING_LIMIT });
+  }
 
-  async post(input: NewMessage): Promise<Posted> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.lanes.run(`${input.tenantId}\0${input.sessionId}`, async () => {
-          const { posted, memberIds } = await this.tryPost(input);
-          if (posted.created) this.announce(input, posted.message, memberIds);
-          return posted;
-        });
-      } catch (error) {
-        if (!isUniqueViolation(error) || attempt >= ATTEMPTS) throw error;
-      }
-    }
+  /** Stores a message; resolves once it is committed. */
+  post(input: NewMessage): Promise<Posted> {
+    return this.queue.push(input);
   }
 
   /** Messages after `afterSeq` for a member, ascending by `seq`; 404 for anyone else. */
   async history(tenantId: string, sessionId: string, userId: string, afterSeq: number, limit: number): Promise<Message[]> {
     if (!(await createConversationQueries(this.db).isMember(tenantId, sessionId, userId))) throw notFound('conversation');
-    return (await createMessageQueries(this.db).after(tenantId, sessionId, afterSeq, limit)).map(toMessage);
+    return this.after(tenantId, sessionId, afterSeq, limit);
   }
 
   /** Messages after `afterSeq` whoever asks (the gateway filling a gap in what it delivers). */
@@ -79,41 +80,36 @@ export class MessageStore {
     return (await createMessageQueries(this.db).after(tenantId, sessionId, afterSeq, limit)).map(toMessage);
   }
 
-  private async tryPost(input: NewMessage): Promise<{ posted: Posted; memberIds: string[] }> {
-    const { tenantId, sessionId, sender, nonce } = input;
-    if (nonce !== undefined) {
-      const earlier = await createMessageQueries(this.db).findByNonce(tenantId, sender.id, nonce);
-      if (earlier) return { posted: { message: toMessage(earlier), created: false }, memberIds: [] };
-    }
-    return this.db.transaction(async (trx) => {
-      const conversations = createConversationQueries(trx);
-      const now = Date.now();
-      const conversation = await conversations.find(tenantId, sessionId);
-      if (!conversation) {
-        if (!sender.member) throw notFound('conversation');
-        await conversations.insert({ tenant_id: tenantId, id: sessionId, title: null, created_by: sender.id, last_seq: 0, created_at: now }, [sender.id]);
-      } else if (sender.member && !(await conversations.isMember(tenantId, sessionId, sender.id))) {
-        throw notFound('conversation');
+  private async commit(batch: ReadonlyArray<Waiting<NewMessage, Posted>>): Promise<void> {
+    let posts = batch;
+    let careful = false;
+    for (let attempt = 1; posts.length > 0; attempt += 1) {
+      let outcomes: Outcome[];
+      try {
+        outcomes = await storeBatch(this.db, this.conversations, posts.map((post) => post.input), careful);
+      } catch (error) {
+        if (attempt < ATTEMPTS && isUniqueViolation(error)) {
+          careful = true;
+          continue;
+        }
+        for (const post of posts) post.reject(error);
+        return;
       }
-      const row = {
-        id: randomUUID(),
-        tenant_id: tenantId,
-        conversation_id: sessionId,
-        seq: await conversations.nextSeq(tenantId, sessionId),
-        sender_id: sender.id,
-        sender: sender.name,
-        role: sender.role,
-        type: input.type,
-        content: input.content,
-        nonce: nonce ?? null,
-        created_at: now,
-      };
-      await createMessageQueries(trx).insert(row);
-      return { posted: { message: toMessage(row), created: true }, memberIds: await conversations.memberIds(tenantId, sessionId) };
-    });
+      posts.forEach((post, i) => this.settle(post, outcomes[i]!));
+      const again = posts.filter((_, i) => outcomes[i]!.kind === 'changed');
+      if (attempt >= ATTEMPTS) for (const post of again) post.reject(unavailable('the members of the conversation kept changing'));
+      posts = attempt >= ATTEMPTS ? [] : again;
+    }
   }
 
-  private announce({ tenantId, origin }: NewMessage, message: Message, memberIds: string[]): void {
+  private settle(post: Waiting<NewMessage, Posted>, outcome: Outcome): void {
+    if (outcome.kind === 'changed') return;
+    if (outcome.kind === 'refused') return post.reject(outcome.error);
+    if (outcome.kind === 'created') this.announce(post.input, outcome.message, outcome.memberIds);
+    post.resolve({ message: outcome.message, created: outcome.kind === 'created' });
+  }
+
+  private announce({ tenantId, origin }: NewMessage, message: Message, memberIds: readonly string[]): void {
     this.onStored(message.role);
     this.bus.publish('messages.created', { tenantId, message, memberIds, ...(origin === undefined ? {} : { origin }) });
     if (message.role === 'user') this.webhook?.send(message);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALL_SCOPES, formatScope, OIDC_SCOPES, parseScope, USER_SCOPES } from '../auth/scopes';
+import { ACCOUNT_SCOPE, ALL_SCOPES, formatScope, OIDC_SCOPES, parseScope, USER_SCOPES } from '../auth/scopes';
 import type { ClientChanges, ClientRow } from '../db/queries/clients';
 import { conflict, notFound, validationFailed } from '../errors';
 import { BUILT_IN_CLIENT_ID, GRANT_TYPES, ID_TOKEN_ALGS, TOKEN_ENDPOINT_AUTH_METHODS, type Clients, type GrantType, type NewClient } from './clients';
@@ -24,14 +24,18 @@ export const scopeString = z
   .max(1000)
   .refine((scope) => parseScope(scope).every((s) => (ALL_SCOPES as readonly string[]).includes(s)), 'has an unknown scope');
 
-const USER_GRANTS: readonly GrantType[] = ['password', 'authorization_code'];
+/**
+ * What an app that signs users in through the authorization endpoint may ask for unless told
+ * otherwise: the resources and OpenID Connect, not managing the account itself (SPEC §9 `account`).
+ */
+export const SIGN_IN_SCOPES: readonly string[] = [...USER_SCOPES.filter((scope) => scope !== ACCOUNT_SCOPE), ...OIDC_SCOPES];
 
 /**
- * The scope a client gets when it is registered without one: a client that signs users in may ask
- * for what a user has and for OpenID Connect; a client of its own (client_credentials) for nothing.
+ * The scope a client gets when it is registered without one: SIGN_IN_SCOPES for a client of the
+ * authorization endpoint; nothing for the others (password or client_credentials clients), as before.
  */
 export const defaultClientScope = (grantTypes: readonly GrantType[]): string =>
-  grantTypes.some((grant) => USER_GRANTS.includes(grant)) ? formatScope([...USER_SCOPES, ...OIDC_SCOPES]) : '';
+  grantTypes.includes('authorization_code') ? formatScope(SIGN_IN_SCOPES) : '';
 
 /** What may be true of a client only together (SPEC §10), as one entry per broken rule. */
 interface ClientShape {
@@ -60,6 +64,7 @@ const metadataFields = {
   post_logout_redirect_uris: z.array(redirectUriSchema).max(MAX_URIS),
   first_party: z.boolean(),
   id_token_signed_response_alg: z.enum(ID_TOKEN_ALGS),
+  dpop_bound_access_tokens: z.boolean().describe('RFC 9449 §5.2: every token request of the client needs a DPoP proof'),
 };
 
 /** A client registration, shared by the admin API and `tessera client add` (SPEC §10). */
@@ -74,6 +79,7 @@ export const newClientBody = z
     post_logout_redirect_uris: metadataFields.post_logout_redirect_uris.default([]),
     first_party: metadataFields.first_party.default(false),
     id_token_signed_response_alg: metadataFields.id_token_signed_response_alg.default('RS256'),
+    dpop_bound_access_tokens: metadataFields.dpop_bound_access_tokens.default(false),
     client_uri: webUriSchema.optional(),
     logo_uri: webUriSchema.optional(),
   })
@@ -137,4 +143,5 @@ export const newClientOf = (tenantId: string, body: NewClientBody): NewClient =>
   idTokenSignedResponseAlg: body.id_token_signed_response_alg,
   clientUri: body.client_uri,
   logoUri: body.logo_uri,
+  dpopBoundAccessTokens: body.dpop_bound_access_tokens,
 });

@@ -27,6 +27,8 @@ export interface NewClient {
   readonly idTokenSignedResponseAlg?: IdTokenAlg;
   readonly clientUri?: string | undefined;
   readonly logoUri?: string | undefined;
+  /** RFC 9449 §5.2: the client must send a DPoP proof with every token request. */
+  readonly dpopBoundAccessTokens?: boolean;
 }
 
 // Client secrets are 256 random bits: a fast hash is enough, unlike passwords.
@@ -46,6 +48,7 @@ export const publicClient = (client: ClientRow) => ({
   id_token_signed_response_alg: client.id_token_signed_response_alg,
   ...(client.client_uri === null ? {} : { client_uri: client.client_uri }),
   ...(client.logo_uri === null ? {} : { logo_uri: client.logo_uri }),
+  dpop_bound_access_tokens: client.dpop_bound_access_tokens,
   created_at: new Date(client.created_at).toISOString(),
 });
 
@@ -69,6 +72,7 @@ export const builtInClient = (tenantId: string, issuer: string, now: number): Cl
   client_uri: null,
   logo_uri: null,
   created_at: now,
+  dpop_bound_access_tokens: false,
 });
 
 // What of the built-in client follows the code and ISSUER rather than an admin.
@@ -108,6 +112,7 @@ export class Clients {
       client_uri: client.clientUri ?? null,
       logo_uri: client.logoUri ?? null,
       created_at: now,
+      dpop_bound_access_tokens: client.dpopBoundAccessTokens ?? false,
     };
     await this.queries.insert(row);
     return { client: row, secret };

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { IssuedAccessToken } from '../auth/access-tokens';
 import type { Config } from '../config';
 import type { ClientRow } from '../db/queries/clients';
 import { GRANT_TYPES, type GrantType } from './clients';
@@ -16,7 +17,8 @@ export const supportedGrantTypes = ({ passwordGrant }: Pick<Config, 'passwordGra
 /** The body of a successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to the proof's key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token?: string;
   scope: string;
@@ -27,6 +29,11 @@ export interface GrantContext {
   readonly client: ClientRow;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /**
+   * The thumbprint of the key of the request's DPoP proof, checked already (RFC 9449 §5): every access
+   * token the grant issues carries it as `cnf.jkt` (pass it to `accessTokens.issue` as `jkt`).
+   */
+  readonly dpopJkt: string | undefined;
   /** The refresh cookie of a browser client, once its Origin is checked (SPEC §3.5). */
   readonly cookieRefreshToken: () => string | undefined;
   /** Seconds the refresh token of this response stays usable, for the cookie's Max-Age. */
@@ -47,10 +54,10 @@ export interface Grant<Schema extends z.ZodType = z.ZodType> {
 export const defineGrant = <Schema extends z.ZodType>(grant: Grant<Schema>): Grant<Schema> => grant;
 
 /** The token response for an issued access token, its scopes and, for user sessions, a refresh token. */
-export function tokenResponse(access: { token: string; expiresIn: number }, scopes: readonly string[], refreshToken?: string): TokenResponse {
+export function tokenResponse(access: IssuedAccessToken, scopes: readonly string[], refreshToken?: string): TokenResponse {
   return {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: access.tokenType,
     expires_in: access.expiresIn,
     ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
     scope: scopes.join(' '),

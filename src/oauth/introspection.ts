@@ -22,7 +22,7 @@ export function introspectionEndpoint(services: Services): (req: Request, res: R
     if (principal) {
       return {
         active: true,
-        token_type: 'Bearer',
+        token_type: principal.jkt === undefined ? 'Bearer' : 'DPoP',
         scope: [...principal.scopes].join(' '),
         client_id: principal.clientId,
         username: principal.username,
@@ -33,6 +33,8 @@ export function introspectionEndpoint(services: Services): (req: Request, res: R
         iat: principal.issuedAt,
         jti: principal.tokenId,
         sid: principal.sessionId,
+        // RFC 9449 §6.2: the key a bound token is confirmed by.
+        ...(principal.jkt === undefined ? {} : { cnf: { jkt: principal.jkt } }),
       };
     }
     const state = await refreshTokens.describe(tenantId, token);
@@ -51,6 +53,7 @@ export function introspectionEndpoint(services: Services): (req: Request, res: R
       exp: seconds(session.expires_at),
       iat: seconds(state.issuedAt),
       sid: session.id,
+      ...(session.dpop_jkt === null ? {} : { cnf: { jkt: session.dpop_jkt } }),
     };
   }
 

@@ -31,7 +31,7 @@ const tokenRequest = z.object({
 });
 const tokenResponse = z.object({
   access_token: z.string(),
-  token_type: z.literal('Bearer'),
+  token_type: z.enum(['Bearer', 'DPoP']).describe('DPoP when the request carried a DPoP proof: the access token is bound to its key (RFC 9449 §5)'),
   expires_in: z.number().int(),
   refresh_token: z.string().optional(),
   scope: z.string(),
@@ -54,12 +54,16 @@ export function oauthRoutes(api: Api, router: Router, services: Services, limits
   api.route(
     router,
     {
-      ...oauthEndpoint, path: '/token', summary: 'RFC 6749 token endpoint: password, refresh_token, client_credentials, and the mfa grant after mfa_required',
+      ...oauthEndpoint, path: '/token', summary: 'RFC 6749 token endpoint: password, refresh_token, client_credentials, and the mfa grant after mfa_required; with a DPoP header (RFC 9449 proof), tokens bound to its key',
       documentedBody: tokenRequest, before: [limits.token, limits.failedLogins, limits.failedMfa],
       responses: {
-        200: { description: 'Tokens (Cache-Control: no-store)', schema: tokenResponse, headers: ['Set-Cookie'] },
+        200: { description: 'Tokens (Cache-Control: no-store)', schema: tokenResponse, headers: ['Set-Cookie', 'DPoP-Nonce'] },
         ...oauthErrors,
-        400: { description: 'RFC 6749 §5.2 error; mfa_required (with mfa_token) when the account has two-factor sign-in', schema: oauthError },
+        400: {
+          description: 'RFC 6749 §5.2 error; mfa_required (with mfa_token) when the account has two-factor sign-in; invalid_dpop_proof or use_dpop_nonce (RFC 9449 §5, §8)',
+          schema: oauthError,
+          headers: ['DPoP-Nonce'],
+        },
       },
     },
     asHandler(tokenEndpoint(services)),

@@ -27,6 +27,8 @@ export interface UseContext {
   readonly clientId: string;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /** The thumbprint of the request's DPoP proof key, if it came with one. */
+  readonly dpopJkt: string | undefined;
   /** Refuses the request (by throwing) before any token is consumed, e.g. for a scope the session lacks. */
   readonly check?: (session: RotationSession) => unknown;
 }
@@ -118,6 +120,10 @@ export class RefreshTokens {
     // RFC 6749 §6: the token must have been issued to the authenticated client (of the same tenant: SPEC §8).
     if (session.tenant_id !== use.tenantId || session.client_id !== use.clientId) throw invalidGrant('The refresh token was issued to another client.');
     if (!user || user.disabled) throw invalidGrant('The account of this session is disabled.');
+    // RFC 9449 §5.0: a bound refresh token (a public client's) needs a proof by its key, also for a retry within the grace.
+    if (session.dpop_jkt !== null && session.dpop_jkt !== use.dpopJkt) {
+      throw invalidGrant('This refresh token is bound to a DPoP key: send a proof signed by that key.');
+    }
 
     if (token.rotated_at !== null) {
       const withinGrace = now - token.rotated_at <= this.options.reuseGrace * 1000;

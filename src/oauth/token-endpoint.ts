@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { invalidRequest, unauthorizedClient, unsupportedGrantType } from '../errors';
+import { invalidRequest, serverError, unauthorizedClient, unsupportedGrantType } from '../errors';
 import { parse } from '../http/validation';
 import type { Services } from '../services';
 import { authenticateClient } from './client-auth';
@@ -11,6 +11,7 @@ import { createMfaGrant } from './grants/mfa';
 import { createPasswordGrant } from './grants/password';
 import { createRefreshTokenGrant } from './grants/refresh-token';
 import { cookieRefreshToken, setRefreshCookie } from './refresh-cookie';
+import { tokenRequestJkt } from './token-dpop';
 
 const envelope = z.object({
   grant_type: z.string().min(1).max(200),
@@ -33,8 +34,8 @@ export function noStore(res: Response): void {
 
 /**
  * `POST /token` as a short pipeline: parameters → client → grant lookup →
- * grant allowed for the client → grant parameters → grant handler →
- * response (or refresh cookie).
+ * grant allowed for the client → grant parameters → DPoP proof → grant
+ * handler → response (or refresh cookie).
  */
 export function tokenEndpoint(services: Services): (req: Request, res: Response) => Promise<void> {
   const { clients, tenantId, config } = services;
@@ -56,11 +57,13 @@ export function tokenEndpoint(services: Services): (req: Request, res: Response)
       throw unauthorizedClient(`This client may not use the ${grant.grantType} grant.`);
     }
     const parameters: unknown = parse(grant.parameters, body, 'oauth');
+    const dpopJkt = await tokenRequestJkt(services, req, res, client);
     let usedCookie = false;
     const context: GrantContext = {
       client,
       ip: req.ip ?? null,
       userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+      dpopJkt,
       cookieRefreshToken: () => {
         const token = cookieRefreshToken(req, config);
         usedCookie = token !== undefined;
@@ -71,6 +74,8 @@ export function tokenEndpoint(services: Services): (req: Request, res: Response)
     const response = await grant.handle(parameters, context).finally(() => {
       res.locals.credentialsAccepted = context.credentialsAccepted === true;
     });
+    // A grant that ignored the proof would hand out a bearer token the client asked to have bound.
+    if (dpopJkt !== undefined && response.token_type !== 'DPoP') throw serverError(`the ${grant.grantType} grant issued an unbound token for a DPoP request`);
     services.metrics.tokensIssued.inc({ grant: grant.grantType });
     if (response.refresh_token !== undefined && (inCookie === 'true' || usedCookie)) {
       setRefreshCookie(res, config, response.refresh_token, context.refreshLifetime ?? config.refreshTokenTtl);

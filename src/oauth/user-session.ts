@@ -17,15 +17,19 @@ export async function startUserSession(
   { config, tenantId, refreshTokens, accessTokens }: Services,
   user: UserRow,
   scopes: readonly string[],
-  { client, ip, userAgent }: GrantContext,
+  { client, ip, userAgent, dpopJkt }: GrantContext,
 ): Promise<TokenResponse> {
   const now = Date.now();
   const { session, refreshToken } = await refreshTokens.startSession(
-    { tenantId, userId: user.id, clientId: client.id, scope: scopes.join(' '), ip, userAgent, lifetime: config.refreshTokenTtl },
+    {
+      tenantId, userId: user.id, clientId: client.id, scope: scopes.join(' '), ip, userAgent, lifetime: config.refreshTokenTtl,
+      // RFC 9449 §5.0: a public client's refresh tokens are bound to its key; a confidential client's to its authentication.
+      dpopJkt: client.confidential ? undefined : dpopJkt,
+    },
     now,
   );
   const access = accessTokens.issue(
-    { subject: user.id, username: user.username, clientId: client.id, scopes, roles: user.roles, sessionId: session.id },
+    { subject: user.id, username: user.username, clientId: client.id, scopes, roles: user.roles, sessionId: session.id, jkt: dpopJkt },
     now,
   );
   return tokenResponse(access, scopes, refreshToken);

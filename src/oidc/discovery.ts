@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import { z } from 'zod';
+import { DPOP_ALGORITHMS } from '../auth/dpop-errors';
 import { ALL_SCOPES } from '../auth/scopes';
 import type { Config } from '../config';
 import type { Api } from '../http/api';
@@ -42,6 +43,7 @@ export function providerMetadata(config: Config) {
     revocation_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     service_documentation: `${issuer}/openapi.json`,
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS, // RFC 9449 §5.1
   };
 }
 

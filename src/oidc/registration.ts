@@ -1,19 +1,19 @@
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import { authenticate, bearerToken } from '../auth/authenticate';
-import { ADMIN_SCOPE, OIDC_SCOPES, parseScope, USER_SCOPES } from '../auth/scopes';
+import { ADMIN_SCOPE, formatScope, parseScope } from '../auth/scopes';
 import type { ClientRow } from '../db/queries/clients';
 import { forbidden } from '../errors';
 import type { Api } from '../http/api';
 import { errorBody, errorResponses } from '../http/openapi-responses';
-import { defaultClientScope, redirectUriSchema, webUriSchema } from '../oauth/client-metadata';
+import { redirectUriSchema, SIGN_IN_SCOPES, webUriSchema } from '../oauth/client-metadata';
 import { ID_TOKEN_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from '../oauth/clients';
 import { noStore } from '../oauth/token-endpoint';
 import type { Services } from '../services';
 
 const MAX_URIS = 20;
-// A registered client is a third-party app: it signs users in with their consent, for what a user has.
-const REGISTRABLE_SCOPES = new Set<string>([...USER_SCOPES, ...OIDC_SCOPES]);
+// A registered client is a third-party app: it signs users in with their consent, for what a user
+// has, but never manages the account itself.
+const REGISTRABLE_SCOPES = new Set(SIGN_IN_SCOPES);
 const REGISTRABLE_GRANTS = ['authorization_code', 'refresh_token'] as const;
 
 /** RFC 7591 §2 client metadata; metadata tessera does not know is ignored, as §2 says. */
@@ -36,6 +36,7 @@ const registrationBody = z
       .refine((scope) => parseScope(scope).every((s) => REGISTRABLE_SCOPES.has(s)), `may hold only ${[...REGISTRABLE_SCOPES].join(' ')}`)
       .optional(),
     id_token_signed_response_alg: z.enum(ID_TOKEN_ALGS).default('RS256'),
+    dpop_bound_access_tokens: z.boolean().default(false),
   })
   .refine((body) => body.grant_types.includes('authorization_code'), { message: 'must include authorization_code', path: ['grant_types'] });
 
@@ -52,6 +53,7 @@ const registrationResponse = z.object({
   token_endpoint_auth_method: z.enum(TOKEN_ENDPOINT_AUTH_METHODS),
   scope: z.string(),
   id_token_signed_response_alg: z.enum(ID_TOKEN_ALGS),
+  dpop_bound_access_tokens: z.boolean(),
   client_uri: z.string().optional(),
   logo_uri: z.string().optional(),
 });
@@ -75,6 +77,7 @@ const registeredClient = (client: ClientRow, secret: string | undefined) => ({
   token_endpoint_auth_method: client.token_endpoint_auth_method,
   scope: client.scope,
   id_token_signed_response_alg: client.id_token_signed_response_alg,
+  dpop_bound_access_tokens: client.dpop_bound_access_tokens,
   ...(client.client_uri !== null && { client_uri: client.client_uri }),
   ...(client.logo_uri !== null && { logo_uri: client.logo_uri }),
 });
@@ -85,17 +88,18 @@ const registeredClient = (client: ClientRow, secret: string | undefined) => ({
  * are third-party (consent every time) and cannot use the password grant.
  */
 export function registrationRoutes(api: Api, router: Router, services: Services, limit: RequestHandler): void {
-  const { config, tenantId, clients, accessTokens } = services;
-  const gate: RequestHandler = async (req, _res, next) => {
+  const { config, tenantId, clients } = services;
+  const open: RequestHandler = (_req, _res, next) => {
     if (config.clientRegistration === 'closed') throw forbidden('Client registration is closed on this server.');
-    if (config.clientRegistration === 'token') await authenticate(accessTokens, bearerToken(req.get('authorization')), ADMIN_SCOPE);
     next();
   };
 
   api.route(
     router,
     {
-      method: 'post', path: '/register', tag: 'OpenID Connect', dialect: 'registration', before: [limit, gate], body: registrationBody,
+      method: 'post', path: '/register', tag: 'OpenID Connect', dialect: 'registration', before: [limit, open], body: registrationBody,
+      // RFC 7591 §3: the initial access token of CLIENT_REGISTRATION=token is an admin's access token.
+      ...(config.clientRegistration === 'token' && { auth: { scope: ADMIN_SCOPE, user: true } }),
       summary: 'RFC 7591 client registration (CLIENT_REGISTRATION=open, or token with an admin bearer token); the 201 carries client_secret this once only',
       responses: {
         201: { description: 'Registered (Cache-Control: no-store)', schema: registrationResponse },
@@ -108,7 +112,7 @@ export function registrationRoutes(api: Api, router: Router, services: Services,
       const { client, secret } = await clients.create({
         tenantId,
         name: body.client_name ?? nameFrom(body.redirect_uris[0]!),
-        scope: parseScope(body.scope ?? defaultClientScope(grantTypes)).join(' '),
+        scope: formatScope(body.scope === undefined ? SIGN_IN_SCOPES : parseScope(body.scope)),
         grantTypes,
         confidential: body.token_endpoint_auth_method !== 'none',
         tokenEndpointAuthMethod: body.token_endpoint_auth_method,
@@ -118,6 +122,7 @@ export function registrationRoutes(api: Api, router: Router, services: Services,
         idTokenSignedResponseAlg: body.id_token_signed_response_alg,
         clientUri: body.client_uri,
         logoUri: body.logo_uri,
+        dpopBoundAccessTokens: body.dpop_bound_access_tokens,
       });
       noStore(res);
       res.status(201).json(registeredClient(client, secret));

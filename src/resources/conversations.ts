@@ -2,18 +2,23 @@ import { randomUUID } from 'node:crypto';
 import type { Router } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import type { Bus } from '../bus/bus';
 import { createConversationQueries, type ConversationRow } from '../db/queries/conversations';
 import { usernameKey } from '../db/queries/users';
-import { validationFailed } from '../errors';
+import { forbidden, notFound, validationFailed } from '../errors';
 import type { Api } from '../http/api';
-import { errorResponses } from '../http/openapi-responses';
+import { errorBody, errorResponses } from '../http/openapi-responses';
+import { sessionIdSchema } from '../messages/message-input';
 import { afterPosition, decodeCursor, pageOf, pageQuery } from './paging';
 import { iso, timeOut } from './time';
 
+const usernames = z.array(z.string().min(1).max(32)).max(100);
 const newConversation = z.strictObject({
   title: z.string().trim().min(1).max(200).optional(),
-  members: z.array(z.string().min(1).max(32)).max(100).default([]),
+  members: usernames.default([]),
 });
+const newMembers = z.strictObject({ members: usernames.min(1) });
+const conversationParams = z.object({ session_id: sessionIdSchema });
 
 const conversationJson = z.object({
   id: z.string(),
@@ -31,9 +36,33 @@ const toJson = (row: ConversationRow, members: string[]) => ({
   created_at: iso(Number(row.created_at)),
 });
 
-/** SPEC §5.3: conversations the caller is a member of. */
-export function conversationRoutes(api: Api, router: Router, db: Knex): void {
+/** The ids of users of a tenant by username (case-insensitive); 422 naming those that do not exist. */
+async function userIdsNamed(db: Knex, tenantId: string, names: readonly string[]): Promise<string[]> {
+  const wanted = [...new Set(names.map(usernameKey))];
+  const found: Array<{ id: string; username_key: string }> = wanted.length
+    ? await db('users').where({ tenant_id: tenantId }).whereIn('username_key', wanted).select('id', 'username_key')
+    : [];
+  const missing = wanted.filter((name) => !found.some((user) => user.username_key === name));
+  if (missing.length > 0) {
+    throw validationFailed(
+      `No such user: ${missing.join(', ')}.`,
+      missing.map((name) => ({ field: 'members', message: `unknown username "${name}"` })),
+      422,
+    );
+  }
+  return found.map((user) => user.id);
+}
+
+/** SPEC §5.3: conversations the caller is a member of, and their members. */
+export function conversationRoutes(api: Api, router: Router, db: Knex, bus: Bus): void {
   const conversations = createConversationQueries(db);
+  /** The conversation as its members see it; 404 unless the caller is one. */
+  const visible = async (tenantId: string, id: string, userId: string) => {
+    const row = await conversations.find(tenantId, id);
+    if (!row || !(await conversations.isMember(tenantId, id, userId))) throw notFound('conversation');
+    return row;
+  };
+  const changed = (tenantId: string, conversationId: string) => bus.publish('conversations.changed', { tenantId, conversationId });
 
   api.route(
     router,
@@ -43,19 +72,7 @@ export function conversationRoutes(api: Api, router: Router, db: Knex): void {
       responses: { 201: { description: 'The new conversation', schema: conversationJson, headers: ['Location'] }, ...errorResponses('auth', 'unprocessable') },
     },
     async ({ body, principal }, req, res) => {
-      const wanted = [...new Set(body.members.map(usernameKey))];
-      const found: Array<{ id: string; username: string; username_key: string }> = wanted.length
-        ? await db('users').where({ tenant_id: principal.tenantId }).whereIn('username_key', wanted).select('id', 'username', 'username_key')
-        : [];
-      const missing = wanted.filter((name) => !found.some((user) => user.username_key === name));
-      if (missing.length > 0) {
-        throw validationFailed(
-          `No such user: ${missing.join(', ')}.`,
-          missing.map((name) => ({ field: 'members', message: `unknown username "${name}"` })),
-          422,
-        );
-      }
-      const memberIds = [...new Set([principal.subject, ...found.map((user) => user.id)])];
+      const memberIds = [...new Set([principal.subject, ...(await userIdsNamed(db, principal.tenantId, body.members))])];
       const row: ConversationRow = {
         tenant_id: principal.tenantId,
         id: randomUUID(),
@@ -83,6 +100,50 @@ export function conversationRoutes(api: Api, router: Router, db: Knex): void {
       const page = pageOf(req, res, (await q) as ConversationRow[], query.limit, (row) => [Number(row.created_at), row.id]);
       const names = await conversations.memberNames(principal.tenantId, page.map((row) => row.id));
       res.json(page.map((row) => toJson(row, names.get(row.id) ?? [])));
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'post', path: '/conversations/:session_id/members', tag: 'Messages', summary: 'Add members to a conversation you are a member of',
+      auth: { scope: 'messages:write', user: true }, params: conversationParams, body: newMembers,
+      responses: { 200: { description: 'The conversation with its members now', schema: conversationJson }, ...errorResponses('auth', 'notFound', 'unprocessable') },
+    },
+    async ({ params: { session_id: id }, body, principal }, _req, res) => {
+      const { tenantId } = principal;
+      await visible(tenantId, id, principal.subject);
+      const userIds = await userIdsNamed(db, tenantId, body.members);
+      if (!(await db.transaction((trx) => createConversationQueries(trx).addMembers(tenantId, id, userIds, Date.now())))) throw notFound('conversation');
+      changed(tenantId, id);
+      const row = (await conversations.find(tenantId, id))!;
+      res.json(toJson(row, (await conversations.memberNames(tenantId, [id])).get(id) ?? []));
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'delete', path: '/conversations/:session_id/members/:username', tag: 'Messages',
+      summary: 'Leave a conversation, or (its creator) remove a member; their next message is refused on every process',
+      auth: { scope: 'messages:write', user: true }, params: conversationParams.extend({ username: z.string().min(1).max(32) }),
+      responses: {
+        204: { description: 'Removed' },
+        ...errorResponses('auth', 'notFound'),
+        403: { description: 'The token lacks the needed scope (insufficient_scope), or forbidden: only the creator removes other members', schema: errorBody, headers: ['WWW-Authenticate'] },
+      },
+    },
+    async ({ params: { session_id: id, username }, principal }, _req, res) => {
+      const { tenantId } = principal;
+      const row = await visible(tenantId, id, principal.subject);
+      const user: { id: string } | undefined = await db('users').where({ tenant_id: tenantId, username_key: usernameKey(username) }).first('id');
+      if (!user) throw notFound('member');
+      if (user.id !== principal.subject && row.created_by !== principal.subject) throw forbidden('Only the conversation\'s creator removes other members.');
+      await db.transaction(async (trx) => {
+        if (!(await createConversationQueries(trx).removeMember(tenantId, id, user.id))) throw notFound('member');
+      });
+      changed(tenantId, id);
+      res.status(204).end();
     },
   );
 }

@@ -40,7 +40,7 @@ export function messageRoutes(api: Api, router: Router, store: MessageStore): vo
       responses: {
         201: { description: 'The stored message', schema: messageJson, headers: ['Location'] },
         200: { description: 'The message first stored with this nonce', schema: messageJson },
-        ...errorResponses('auth', 'notFound'),
+        ...errorResponses('auth', 'notFound', 'rateLimited'),
       },
     },
     async ({ params: { session_id: sessionId }, body, principal }, req, res) => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { base32Decode, totp } from '../../src/accounts/two-factor-totp';
 import type { TestServer } from '../support/server';
-import { bearer } from '../support/users';
+import { bearer, PASSWORD } from '../support/users';
 
 /** How long a test waits for a mail before it fails. */
 const MAIL_WAIT_MS = 3_000;
@@ -142,9 +142,9 @@ export const secretOf = (otpauthUri: string): Buffer => base32Decode(new URL(otp
 /** What an authenticator app shows at `at` for this secret. */
 export const otpAt = (secret: Buffer, at: number): string => totp(secret, at);
 
-/** Turns two-factor sign-in on through the API; returns the secret and the recovery codes. */
-export async function enableTwoFactor(server: TestServer, accessToken: string, clock: TestClock): Promise<{ secret: Buffer; recoveryCodes: string[] }> {
-  const enrol = await server.request.post('/me/2fa').set(bearer(accessToken));
+/** Turns two-factor sign-in on through the API (with the user's `password`); returns the secret and the recovery codes. */
+export async function enableTwoFactor(server: TestServer, accessToken: string, clock: TestClock, password = PASSWORD): Promise<{ secret: Buffer; recoveryCodes: string[] }> {
+  const enrol = await server.request.post('/me/2fa').set(bearer(accessToken)).send({ password });
   expect(enrol.status, JSON.stringify(enrol.body)).to.equal(201);
   const secret = secretOf(enrol.body.otpauth_uri as string);
   const confirm = await server.request.post('/me/2fa/confirm').set(bearer(accessToken)).send({ otp: otpAt(secret, clock.now()) });

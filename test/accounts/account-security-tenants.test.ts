@@ -57,7 +57,7 @@ describe('verification codes and mfa tokens stay in their tenant (SPEC §8)', ()
   it("labels the authenticator entry with the tenant's issuer", async () => {
     const code = await signedUp(acme, 'dina', emailOf('dina.acme'));
     expect((await acme.request.post('/signup/verify').send({ username: 'dina', code })).status).to.equal(204);
-    const enrol = await acme.request.post('/me/2fa').set(bearer((await login(acme, 'dina')).access_token));
+    const enrol = await acme.request.post('/me/2fa').set(bearer((await login(acme, 'dina')).access_token)).send({ password: PASSWORD });
     const uri = new URL(enrol.body.otpauth_uri as string);
     expect(decodeURIComponent(uri.pathname)).to.equal('/localhost:0/t/acme:dina');
     expect(uri.searchParams.get('issuer')).to.equal('localhost:0/t/acme');

@@ -40,7 +40,7 @@ onEachDatabase('two-factor sign-in (SPEC §8)', (database) => {
   it('enrols with an otpauth URI and ten recovery codes, and stays off until confirmed', async () => {
     await signup(server, 'alice');
     const { access_token: token } = await login(server, 'alice');
-    const res = await server.request.post('/me/2fa').set(bearer(token));
+    const res = await server.request.post('/me/2fa').set(bearer(token)).send({ password: PASSWORD });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.headers['cache-control']).to.equal('no-store');
     expect(res.body.otpauth_uri).to.match(/^otpauth:\/\/totp\/localhost%3A0:alice\?secret=[A-Z2-7]{32}&issuer=localhost%3A0&/);
@@ -68,7 +68,7 @@ onEachDatabase('two-factor sign-in (SPEC §8)', (database) => {
 
   it('refuses a second enrolment while it is on', async () => {
     const { accessToken } = await userWithTwoFactor('carol');
-    expectError(await server.request.post('/me/2fa').set(bearer(accessToken)), 409, 'conflict');
+    expectError(await server.request.post('/me/2fa').set(bearer(accessToken)).send({ password: PASSWORD }), 409, 'conflict');
   });
 
   it('answers a right password with 400 mfa_required and an mfa_token, and a wrong one with invalid_grant as ever', async () => {
@@ -307,10 +307,10 @@ describe('rate limit of the two-factor changes', () => {
   it('answers 429 with Retry-After once an IP has made RATE_LIMIT_ACCOUNT_CODES_PER_HOUR tries across enrol, confirm and disable', async () => {
     await signup(server, 'tess');
     const me = bearer((await login(server, 'tess')).access_token);
-    expect((await server.request.post('/me/2fa').set(me)).status).to.equal(201);
+    expect((await server.request.post('/me/2fa').set(me).send({ password: PASSWORD })).status).to.equal(201);
     expectError(await server.request.post('/me/2fa/confirm').set(me).send({ otp: '000000' }), 400, 'invalid_code');
     expect((await server.request.delete('/me/2fa').set(me).send({ otp: '000000' })).status).to.equal(204);
-    const limited = await server.request.post('/me/2fa').set(me);
+    const limited = await server.request.post('/me/2fa').set(me).send({ password: PASSWORD });
     expectError(limited, 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).to.be.greaterThan(0);
     expect((await server.request.get('/me/2fa').set(me)).status).to.equal(200);

@@ -53,6 +53,14 @@ describe('tessera client', () => {
     expect(res.body.error).to.equal('invalid_scope');
   });
 
+  it('adds a client that must use DPoP with --dpop: its token requests without a proof are refused', async () => {
+    const bot = await add('strict', '--scope', 'push', '--dpop');
+    expect((await listed()).find((client) => client.client_id === bot.id)).to.include({ dpop_bound_access_tokens: true });
+    const res = await clientCredentials(bot.id, bot.secret, 'push');
+    expect(res.status, JSON.stringify(res.body)).to.equal(400);
+    expect(res.body.error).to.equal('invalid_dpop_proof');
+  });
+
   it('lists clients as JSON without any secret or secret hash', async () => {
     const bot = await add('listed', '--scope', 'push');
     const stdout = await cli.ok(['client', 'list', '--json']);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type supertest from 'supertest';
+import { otpAt, secretOf } from '../accounts/account-security-support';
 import { exitOf, passwordGrant, screenOf, spawnCliOnTerminal, startWorkspaceWithServer, type CliWorkspace } from './cli-process';
 
 interface ListedUser {
@@ -112,6 +113,48 @@ describe('tessera user', () => {
     expect((await passwordGrant(server, 'gus', 'gus-password-1')).body.error).to.equal('invalid_grant');
     expect((await passwordGrant(server, 'gus', 'gus-password-2')).status).to.equal(200);
     expect((await refresh(before.body.refresh_token as string)).body.error).to.equal('invalid_grant');
+  });
+
+  /** Turns two-factor sign-in on through the API of `base` (the root, or `/t/<tenant>`) with the user's password. */
+  async function enrolTwoFactor(base: string, username: string, password: string): Promise<void> {
+    const tokens = await server.post(`${base}/token`).type('form').send({ grant_type: 'password', username, password });
+    expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
+    const me = { Authorization: `Bearer ${tokens.body.access_token as string}` };
+    const enrol = await server.post(`${base}/me/2fa`).set(me).send({ password });
+    expect(enrol.status, JSON.stringify(enrol.body)).to.equal(201);
+    const confirm = await server.post(`${base}/me/2fa/confirm`).set(me).send({ otp: otpAt(secretOf(enrol.body.otpauth_uri as string), Date.now()) });
+    expect(confirm.status, JSON.stringify(confirm.body)).to.equal(204);
+    expect((await server.post(`${base}/token`).type('form').send({ grant_type: 'password', username, password })).body.error).to.equal('mfa_required');
+  }
+
+  it('turns two-factor sign-in off with 2fa-off and ends the sessions of the user', async () => {
+    await cli.ok(['user', 'add', 'hal'], 'hal-password-1');
+    const before = await passwordGrant(server, 'hal', 'hal-password-1');
+    await enrolTwoFactor('', 'hal', 'hal-password-1');
+    expect(await cli.ok(['user', '2fa-off', 'hal'])).to.equal('turned two-factor sign-in off for hal; their sessions have ended\n');
+    expect((await refresh(before.body.refresh_token as string)).body.error).to.equal('invalid_grant');
+    const after = await passwordGrant(server, 'hal', 'hal-password-1');
+    expect(after.status, JSON.stringify(after.body)).to.equal(200);
+    expect(await cli.ok(['user', '2fa-off', 'hal'])).to.equal('two-factor sign-in was already off for hal; their sessions have ended\n');
+    expect((await refresh(after.body.refresh_token as string)).body.error).to.equal('invalid_grant');
+  });
+
+  it('turns two-factor sign-in off for a user of the tenant given with --tenant, and only there', async () => {
+    await cli.ok(['tenant', 'add', 'acme']);
+    await cli.ok(['user', 'add', 'ivy', '--tenant', 'acme'], 'ivy-password-1');
+    await enrolTwoFactor('/t/acme', 'ivy', 'ivy-password-1');
+    const elsewhere = await cli.run(['user', '2fa-off', 'ivy']);
+    expect(elsewhere.code).to.equal(1);
+    expect(elsewhere.stderr).to.include('no user "ivy"');
+    expect(await cli.ok(['user', '2fa-off', 'ivy', '--tenant', 'acme'])).to.match(/^turned two-factor sign-in off for ivy;/);
+    const grant = await server.post('/t/acme/token').type('form').send({ grant_type: 'password', username: 'ivy', password: 'ivy-password-1' });
+    expect(grant.status, JSON.stringify(grant.body)).to.equal(200);
+  });
+
+  it('exits 2 with the usage when 2fa-off names no user', async () => {
+    const { code, stderr } = await cli.run(['user', '2fa-off']);
+    expect(code).to.equal(2);
+    expect(stderr).to.include('tessera user 2fa-off <username>');
   });
 
   it('exits 1 naming the user when acting on an unknown user', async () => {

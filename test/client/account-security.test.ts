@@ -70,10 +70,25 @@ describe('client: verification, password reset and two-factor sign-in', () => {
     expect(await client.forgotPassword({ username: 'nobody-at-all' })).to.equal(undefined);
   });
 
+  it('manages the account with the default scope of login, and is refused (insufficient_scope) with a narrower one', async () => {
+    const client = await verifiedAccount('dina');
+    expect((await client.login('dina', PASSWORD)).scope.split(' ')).to.include('account');
+    expect(await client.sessions.list()).to.have.length(1);
+    expect((await failure(client.twoFactor.enrol('not the password'))).code).to.equal('forbidden');
+    await client.changePassword(PASSWORD, 'a brand new secret');
+
+    const { client: widget } = clientOf(server);
+    await widget.login('dina', 'a brand new secret', { scope: 'tasks:read' });
+    const refused = await failure(widget.sessions.list());
+    expect({ status: refused.status, code: refused.code }).to.deep.equal({ status: 403, code: 'insufficient_scope' });
+    expect((await failure(widget.twoFactor.enrol('a brand new secret'))).code).to.equal('insufficient_scope');
+    expect((await widget.me()).username).to.equal('dina');
+  });
+
   it('enrols and confirms two-factor sign-in; login then surfaces mfa_required and loginMfa completes it', async () => {
     const client = await verifiedAccount('carol');
     await client.login('carol', PASSWORD);
-    const enrolment = await client.twoFactor.enrol();
+    const enrolment = await client.twoFactor.enrol(PASSWORD);
     expect(enrolment.recovery_codes).to.have.length(10);
     const secret = secretOf(enrolment.otpauth_uri);
     await client.twoFactor.confirm(otpAt(secret, clock.now()));

@@ -49,10 +49,15 @@ describe('web client: e-mail verification and two-step sign-in (Chromium)', func
     await page.getByRole('heading', { name: 'Chats' }).waitFor();
   });
 
-  it('turns two-step sign-in on in the devices view with a code from the app', async () => {
+  it('turns two-step sign-in on in the devices view with the current password and a code from the app', async () => {
     const { page } = dora;
     await page.getByRole('link', { name: 'Devices' }).click();
     await page.getByRole('heading', { name: 'Two-step sign-in' }).waitFor();
+    await page.getByLabel('Current password').fill('not the password');
+    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+    await page.getByText('The current password is wrong.').waitFor();
+    expect(await page.locator('code.secret').count()).to.equal(0);
+    await page.getByLabel('Current password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
     const key = (await page.locator('code.secret').textContent())!.replace(/\s/g, '');
     expect(await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').count()).to.equal(10);

@@ -54,6 +54,8 @@ describe('web client at GET / (Chromium)', function () {
     await alice.page.reload();
     const body = (await (await refresh).json()) as Record<string, unknown>;
     expect(body).to.have.property('access_token').and.not.have.property('refresh_token');
+    // DPoP (SPEC §11): the session is bound to a key kept in IndexedDB, which the reloaded page still has.
+    expect(body.token_type).to.equal('DPoP');
     await alice.page.getByRole('heading', { name: 'Chats' }).waitFor();
   });
 

@@ -123,7 +123,7 @@ describe('log redaction: e-mail codes, password reset and two-factor sign-in', (
       expect((await server.request.post('/signup/verify').send({ username: 'carol', code: codes['the verification code'] })).status).to.equal(204);
 
       const me = bearer((await login(server, 'carol')).access_token);
-      const enrol = await server.request.post('/me/2fa').set(me).expect(201);
+      const enrol = await server.request.post('/me/2fa').set(me).send({ password: USER_PASSWORD }).expect(201);
       const totpSecret = secretOf(enrol.body.otpauth_uri as string);
       secrets['the TOTP secret'] = enrol.body.secret as string;
       secrets['the otpauth URI'] = enrol.body.otpauth_uri as string;

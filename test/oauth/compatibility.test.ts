@@ -77,7 +77,7 @@ for (const alg of ['ES256', 'RS256'] as const) describe(`an off-the-shelf OAuth 
     const tokens = await passwordGrant();
     expect(tokens.token_type).to.equal('bearer');
     expect(tokens.expires_in).to.equal(900);
-    expect(tokens.scope).to.equal('tasks:read tasks:write calendar:read calendar:write messages:read messages:write');
+    expect(tokens.scope).to.equal('tasks:read tasks:write calendar:read calendar:write messages:read messages:write account');
     expect(tokens.refresh_token).to.be.a('string');
   });
 

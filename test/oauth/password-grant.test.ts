@@ -15,7 +15,7 @@ onEachDatabase('password grant', (database) => {
     expect(res.status).to.equal(200);
     expect(res.headers['cache-control']).to.equal('no-store');
     expect(res.body).to.include({ token_type: 'Bearer', expires_in: 900 });
-    expect(res.body.scope).to.equal('tasks:read tasks:write calendar:read calendar:write messages:read messages:write');
+    expect(res.body.scope).to.equal('tasks:read tasks:write calendar:read calendar:write messages:read messages:write account');
     expect(res.body.refresh_token).to.match(/^[A-Za-z0-9_-]{43}$/);
     const me = await server.request.get('/me').set(bearer(res.body.access_token));
     expect(me.status).to.equal(200);

@@ -62,7 +62,8 @@ describe('dynamic client registration (RFC 7591)', () => {
       });
       const stored = await server.tessera.services.clients.queries.find('default', registered.client_id);
       expect(stored).to.deep.include({ first_party: false, confidential: true, redirect_uris: ['https://notes.example/callback'] });
-      expect(stored?.scope.split(' ')).to.include.members(['openid', 'profile', 'email', 'offline_access']).and.not.include('admin');
+      expect(stored?.scope.split(' ')).to.include.members(['openid', 'profile', 'email', 'offline_access', 'tasks:read']);
+      expect(stored?.scope.split(' ').filter((scope) => ['admin', 'push', 'account'].includes(scope))).to.deep.equal([]);
     });
 
     it('answers as RFC 7591 §3.2.1 says: 201, no-store, client_id_issued_at, the secret once', async () => {
@@ -134,6 +135,8 @@ describe('dynamic client registration (RFC 7591)', () => {
         [{ token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method'],
         [{ scope: 'openid admin' }, 'scope'],
         [{ scope: 'push' }, 'scope'],
+        [{ scope: 'openid account' }, 'scope'],
+        [{ dpop_bound_access_tokens: 'yes' }, 'dpop_bound_access_tokens'],
         [{ id_token_signed_response_alg: 'none' }, 'id_token_signed_response_alg'],
         [{ client_uri: 'ftp://notes.example/' }, 'client_uri'],
         [{ client_name: '' }, 'client_name'],

@@ -11,7 +11,7 @@ const screens: Record<string, Screen> = { chats, chat, tasks, calendar, devices 
 const NETWORK: Record<SocketState, string> = { connecting: 'Connecting…', open: 'Online', reconnecting: 'Offline, reconnecting…', closed: 'Offline' };
 
 // Cookie mode (SPEC §3.5): the refresh token stays in an HttpOnly cookie, the access token in memory.
-const client = new TesseraClient({ refreshInCookie: true });
+const client = new TesseraClient({ refreshInCookie: true, dpop: true });
 const main = document.getElementById('main')!;
 const bar = document.querySelector<HTMLElement>('header.bar')!;
 const net = bar.querySelector<HTMLElement>('.net')!;

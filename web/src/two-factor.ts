@@ -1,27 +1,31 @@
 import type { TesseraClient, TwoFactorEnrolment } from 'tessera/client';
-import { describe, field, h, value } from './dom';
+import { describe, field, h } from './dom';
 
 /** The Base32 secret in groups of four, as people type it into an app. */
 const grouped = (secret: string) => secret.replace(/(.{4})(?=.)/g, '$1 ');
 
 /**
- * "Two-step sign-in" of the devices view: its state, turning it on (the key, a link for an
- * authenticator app, the recovery codes, and a first code to confirm) and turning it off.
+ * "Two-step sign-in" of the devices view: its state, turning it on (the current password first,
+ * then the key, a link for an authenticator app, the recovery codes, and a first code to confirm)
+ * and turning it off.
  */
 export function twoFactorSection(client: TesseraClient, notify: (text: string) => void): HTMLElement {
   const section = h('section', { class: 'card', 'aria-labelledby': 'two-factor-title' });
   const heading = h('h2', { id: 'two-factor-title' }, 'Two-step sign-in');
 
-  /** A one-field form whose submit runs `work`, then shows the section afresh. */
-  const codeForm = (label: string, button: string, danger: boolean, work: (code: string) => Promise<unknown>) => {
-    const form = h('form', {}, field(label, { name: 'code', required: true, autocomplete: 'one-time-code', autocapitalize: 'none', maxlength: 20 }),
-      h('button', { type: 'submit', class: danger ? 'danger' : undefined }, button));
+  /** A form of one field named `answer`, whose submit runs `work` with what was typed (as typed: passwords are not trimmed). */
+  const oneFieldForm = (input: HTMLLabelElement, button: string, danger: boolean, work: (answer: string) => Promise<void>) => {
+    const form = h('form', {}, input, h('button', { type: 'submit', class: danger ? 'danger' : undefined }, button));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      work(value(form, 'code')).then(render).catch((error: unknown) => notify(describe(error)));
+      work(String(new FormData(form).get('answer') ?? '')).catch((error: unknown) => notify(describe(error)));
     });
     return form;
   };
+  /** A form for a code from the app (or a recovery code) that runs `work`, then shows the section afresh. */
+  const codeForm = (label: string, button: string, danger: boolean, work: (code: string) => Promise<unknown>) =>
+    oneFieldForm(field(label, { name: 'answer', required: true, autocomplete: 'one-time-code', autocapitalize: 'none', maxlength: 20 }), button, danger,
+      (code) => work(code.trim()).then(render));
 
   function showEnrolment(enrolment: TwoFactorEnrolment): void {
     section.replaceChildren(
@@ -44,8 +48,10 @@ export function twoFactorSection(client: TesseraClient, notify: (text: string) =
       );
       return;
     }
-    const start = h('button', { type: 'button' }, 'Turn on two-step sign-in');
-    start.addEventListener('click', () => void client.twoFactor.enrol().then(showEnrolment, (error: unknown) => notify(describe(error))));
+    // The server asks for the password again (SPEC §9): a borrowed or stolen session alone cannot turn it on.
+    const start = oneFieldForm(
+      field('Current password', { name: 'answer', type: 'password', required: true, autocomplete: 'current-password', maxlength: 256 }),
+      'Turn on two-step sign-in', false, (password) => client.twoFactor.enrol(password).then(showEnrolment));
     section.replaceChildren(heading, h('p', {}, 'Off. Turn it on to be asked for a code from an authenticator app at every sign-in.'), start);
   }
 

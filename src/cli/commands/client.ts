@@ -9,9 +9,9 @@ import { tenantOption, withServices } from '../context';
 const usage = `Usage:
   tessera client add <name> [options]
       prints the client id and, for confidential clients, its secret (shown this once only)
-    --scope "<scopes>"                what the client may ask for (default: the user scopes and
-                                      openid profile email offline_access for clients that sign
-                                      users in, nothing for client_credentials-only clients)
+    --scope "<scopes>"                what the client may ask for (default: the resource scopes and
+                                      openid profile email offline_access for authorization_code
+                                      clients, nothing for the others)
     --grant-types <list>              comma-separated: authorization_code, refresh_token, password,
                                       client_credentials (default: authorization_code,refresh_token
                                       with --redirect-uri, else client_credentials)
@@ -23,6 +23,8 @@ const usage = `Usage:
     --first-party                     skips the consent page
     --id-token-alg RS256|ES256        how its id tokens are signed (default RS256)
     --client-uri <url> / --logo-uri <url>   shown on the consent page
+    --dpop                            every token request of the client needs a DPoP proof
+                                      (RFC 9449 dpop_bound_access_tokens)
   tessera client update <client_id> [options]
       changes what the options give (--redirect-uri and --post-logout-redirect-uri replace the
       lists); also --name <name>, and --third-party to undo --first-party
@@ -45,6 +47,7 @@ const metadataOf = (values: Values) => ({
   id_token_signed_response_alg: values['id-token-alg'],
   client_uri: values['client-uri'],
   logo_uri: values['logo-uri'],
+  dpop_bound_access_tokens: values.dpop,
 });
 
 function parsed<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -86,6 +89,7 @@ export const client: Command = {
         'id-token-alg': { type: 'string' },
         'client-uri': { type: 'string' },
         'logo-uri': { type: 'string' },
+        dpop: { type: 'boolean' },
         json: { type: 'boolean' },
         ...tenantOption,
         help: { type: 'boolean', short: 'h' },

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { emailSchema, passwordSchema, usernameSchema } from '../../accounts/account-rules';
+import { TwoFactor } from '../../accounts/two-factor';
 import type { Services } from '../../services';
 import { CliError, parseCommandArgs, printRows, type Command } from '../command';
 import { tenantOption, withServices } from '../context';
@@ -11,6 +12,7 @@ const usage = `Usage:
   tessera user disable <username>                            ends every session of the user
   tessera user enable <username>
   tessera user passwd <username>                             ends every session of the user
+  tessera user 2fa-off <username>                            turns two-factor sign-in off; ends every session of the user
 
 Options:
   --tenant <id>   the users of that tenant (default: the built-in one)`;
@@ -30,7 +32,7 @@ async function findUser(services: Services, username: string | undefined) {
 
 export const user: Command = {
   name: 'user',
-  summary: 'add, list, disable, enable users and set passwords',
+  summary: 'add, list, disable, enable users, set passwords, turn two-factor sign-in off',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
@@ -76,6 +78,12 @@ export const user: Command = {
           const found = await findUser(services, username);
           await services.users.setPassword(found, valid(passwordSchema, await readNewPassword(), 'password'));
           process.stdout.write(`changed the password of ${found.username}; their sessions have ended\n`);
+          return;
+        }
+        case '2fa-off': {
+          const found = await findUser(services, username);
+          const wasOn = await new TwoFactor(services).switchOff(found.id);
+          process.stdout.write(`${wasOn ? 'turned two-factor sign-in off for' : 'two-factor sign-in was already off for'} ${found.username}; their sessions have ended\n`);
           return;
         }
         default:

@@ -23,20 +23,24 @@ export interface ClientRow {
   client_uri: string | null;
   logo_uri: string | null;
   created_at: number;
+  /** RFC 9449 §5.2: every token request of this client needs a DPoP proof. */
+  dpop_bound_access_tokens: boolean;
 }
 
-type StoredClient = Omit<ClientRow, 'grant_types' | 'confidential' | 'first_party' | 'redirect_uris' | 'post_logout_redirect_uris'> & {
+type StoredClient = Omit<ClientRow, 'grant_types' | 'confidential' | 'first_party' | 'redirect_uris' | 'post_logout_redirect_uris' | 'dpop_bound_access_tokens'> & {
   grant_types: string;
   confidential: boolean | number;
   first_party: boolean | number;
   redirect_uris: string;
   post_logout_redirect_uris: string;
+  dpop_bound_access_tokens: boolean | number;
 };
 
 const toClient = (row: StoredClient): ClientRow => ({
   ...row,
   confidential: Boolean(row.confidential),
   first_party: Boolean(row.first_party),
+  dpop_bound_access_tokens: Boolean(row.dpop_bound_access_tokens),
   grant_types: row.grant_types.split(' ').filter(Boolean),
   redirect_uris: JSON.parse(row.redirect_uris) as string[],
   post_logout_redirect_uris: JSON.parse(row.post_logout_redirect_uris) as string[],
@@ -54,7 +58,7 @@ function toStored(client: Partial<ClientRow>): Partial<StoredClient> {
 
 const CLIENT_BY_ID =
   'SELECT tenant_id, id, name, secret_hash, confidential, grant_types, scope, redirect_uris, post_logout_redirect_uris, ' +
-  'token_endpoint_auth_method, first_party, id_token_signed_response_alg, client_uri, logo_uri, created_at ' +
+  'token_endpoint_auth_method, first_party, id_token_signed_response_alg, client_uri, logo_uri, created_at, dpop_bound_access_tokens ' +
   'FROM clients WHERE tenant_id = ? AND id = ?';
 
 /** What an update may change: everything but the keys and the creation time. */

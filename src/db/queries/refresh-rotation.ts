@@ -10,7 +10,7 @@ import { storedRoles, type UserRow } from './users';
 /** A presented refresh token, as a rotation needs it. */
 export type PresentedToken = Pick<RefreshTokenRow, 'id' | 'session_id' | 'rotated_at' | 'successor_id' | 'successor_sealed'>;
 /** A refresh token's session, as a rotation needs it. */
-export type RotationSession = Pick<SessionRow, 'id' | 'tenant_id' | 'user_id' | 'client_id' | 'scope' | 'last_used_at' | 'expires_at' | 'revoked_at'>;
+export type RotationSession = Pick<SessionRow, 'id' | 'tenant_id' | 'user_id' | 'client_id' | 'scope' | 'last_used_at' | 'expires_at' | 'revoked_at' | 'dpop_jkt'>;
 /** A session's user, as a refresh needs it. */
 export type SessionUser = Pick<UserRow, 'id' | 'username' | 'roles' | 'disabled'>;
 
@@ -38,7 +38,7 @@ export type RotationDecision<T> = (state: RotationState | undefined) => { readon
 // Plain SQL both databases accept; knex turns `?` into `$n` for PostgreSQL.
 const TOKEN_BY_HASH = 'SELECT id, session_id, rotated_at, successor_id, successor_sealed FROM refresh_tokens WHERE token_hash = ?';
 const SUCCESSOR_BY_ID = 'SELECT rotated_at FROM refresh_tokens WHERE id = ?';
-const SESSION_WITH_USER = `SELECT s.id, s.tenant_id, s.user_id, s.client_id, s.scope, s.last_used_at, s.expires_at, s.revoked_at,
+const SESSION_WITH_USER = `SELECT s.id, s.tenant_id, s.user_id, s.client_id, s.scope, s.last_used_at, s.expires_at, s.revoked_at, s.dpop_jkt,
     u.username AS user_username, u.roles AS user_roles, u.disabled AS user_disabled
   FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id WHERE s.id = ?`;
 const MARK_ROTATED = 'UPDATE refresh_tokens SET rotated_at = ?, successor_id = ?, successor_sealed = ? WHERE id = ?';

@@ -15,6 +15,8 @@ export interface SessionRow {
   revoked_reason: string | null;
   ip: string | null;
   user_agent: string | null;
+  /** RFC 9449 §5.0: the thumbprint of the DPoP key a public client's refresh tokens are bound to. */
+  dpop_jkt: string | null;
 }
 
 /** Which sessions to revoke: one, all of a user's, or all of a client's. */
@@ -25,7 +27,7 @@ export type SessionSelector =
 
 const SESSION_COLUMNS = Object.keys({
   id: true, tenant_id: true, user_id: true, client_id: true, scope: true, created_at: true, last_used_at: true,
-  expires_at: true, revoked_at: true, revoked_reason: true, ip: true, user_agent: true,
+  expires_at: true, revoked_at: true, revoked_reason: true, ip: true, user_agent: true, dpop_jkt: true,
 } satisfies Record<keyof SessionRow, true>) as Array<keyof SessionRow>;
 const INSERT_SESSION = `INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map(() => '?').join(', ')})`;
 

@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { ADMIN_SCOPE, OIDC_SCOPES, parseScope } from '../../auth/scopes';
+import { ACCOUNT_SCOPE, ADMIN_SCOPE, OIDC_SCOPES, parseScope } from '../../auth/scopes';
 import { unauthorizedClient } from '../../errors';
 import type { Services } from '../../services';
 import { defineGrant, tokenResponse } from '../grant';
 import { grantScopes } from '../grant-scopes';
 
 const parameters = z.object({ scope: z.string().max(1000).optional() });
+// SPEC §3.3, §9, §10: a client's scope may list these for its users (the OpenID Connect ones are
+// about a user), never for itself.
+const USER_ONLY_SCOPES = new Set<string>([ADMIN_SCOPE, ACCOUNT_SCOPE, ...OIDC_SCOPES]);
 
 /**
  * RFC 6749 §4.4: a confidential client's own access token, `sub` = client id.
@@ -15,19 +18,16 @@ export const createClientCredentialsGrant = ({ config, tenantId, sessions, acces
   defineGrant({
     grantType: 'client_credentials',
     parameters,
-    async handle({ scope }, { client, ip, userAgent }) {
+    async handle({ scope }, { client, ip, userAgent, dpopJkt }) {
       if (!client.confidential) throw unauthorizedClient('Only a confidential client may use client_credentials.');
-      // SPEC §3.3: `admin` is for users with the admin role; a client's scope may list it (and the
-      // OpenID Connect scopes, which are about a user) for its users, never for itself.
-      const forUsersOnly = new Set<string>([ADMIN_SCOPE, ...OIDC_SCOPES]);
-      const allowed = parseScope(client.scope).filter((s) => !forUsersOnly.has(s));
+      const allowed = parseScope(client.scope).filter((s) => !USER_ONLY_SCOPES.has(s));
       const scopes = grantScopes(scope, allowed, allowed);
       const now = Date.now();
       const session = await sessions.start(
         { tenantId, userId: null, clientId: client.id, scope: scopes.join(' '), ip, userAgent, lifetime: config.accessTokenTtl },
         now,
       );
-      const access = accessTokens.issue({ subject: client.id, clientId: client.id, scopes, roles: [], sessionId: session.id }, now);
+      const access = accessTokens.issue({ subject: client.id, clientId: client.id, scopes, roles: [], sessionId: session.id, jkt: dpopJkt }, now);
       return tokenResponse(access, scopes);
     },
   });

@@ -25,12 +25,12 @@ export const createRefreshTokenGrant = ({ refreshTokens, accessTokens }: Service
       const { session, user, refreshToken } = await refreshTokens.rotate(
         presented,
         // A refused scope must not consume the token: the client could never retry it.
-        { tenantId: context.client.tenant_id, clientId: context.client.id, ip: context.ip, userAgent: context.userAgent, check: scopesOf },
+        { tenantId: context.client.tenant_id, clientId: context.client.id, ip: context.ip, userAgent: context.userAgent, dpopJkt: context.dpopJkt, check: scopesOf },
         now,
       );
       const scopes = scopesOf(session);
       const access = accessTokens.issue(
-        { subject: user.id, username: user.username, clientId: session.client_id, scopes, roles: user.roles, sessionId: session.id },
+        { subject: user.id, username: user.username, clientId: session.client_id, scopes, roles: user.roles, sessionId: session.id, jkt: context.dpopJkt },
         now,
       );
       context.refreshLifetime = Math.floor((session.expires_at - now) / 1000);

@@ -17,6 +17,8 @@ const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?
   { method: 'GET', template: '/messages/{session_id}', id: 'conversation', status: 404 },
   // SPEC §5.3: a session_id no conversation has yet starts one, so only the taken id can be compared.
   { method: 'POST', template: '/messages/{session_id}', id: 'conversation', body: { content: 'pwned' }, status: 404, startsNew: true },
+  { method: 'POST', template: '/conversations/{session_id}/members', id: 'conversation', body: { members: ['alice'] }, status: 404 },
+  { method: 'DELETE', template: '/conversations/{session_id}/members/{username}', id: 'conversation', status: 404 },
   { method: 'DELETE', template: '/sessions/{id}', id: 'session', status: 404 },
   { method: 'GET', template: '/presence/{username}', id: 'username', status: 404 },
   // Not alice's to call at all: the admin API and the service push.
@@ -31,7 +33,8 @@ const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?
   { method: 'POST', template: '/push/{username}', id: 'username', body: { type: 'pwned', data: {} }, status: 403 },
 ];
 
-const pathOf = (template: string, value: string) => template.replace(/\{\w+\}/, encodeURIComponent(value));
+// The id goes into the first parameter; a second one (a member's name) is bob, the conversation's own member.
+const pathOf = (template: string, value: string) => template.replace(/\{\w+\}/, encodeURIComponent(value)).replace(/\{\w+\}/, 'bob');
 const request = (method: string, path: string, auth: Auth, body?: object): Call =>
   body === undefined ? { method, path, headers: auth } : jsonCall(method, path, body, auth);
 

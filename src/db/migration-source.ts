@@ -7,6 +7,8 @@ import * as accountCodeLimits from '../../db/migrations/20261123_005_account_cod
 import * as conversationMemberLookup from '../../db/migrations/20261201_006_conversation_member_lookup';
 import * as accountScope from '../../db/migrations/20261208_010_account_scope';
 import * as conversationMembersVersion from '../../db/migrations/20261208_030_conversation_members_version';
+import * as oidcClients from '../../db/migrations/20261208_040_oidc_clients';
+import * as emailVerified from '../../db/migrations/20261208_041_email_verified';
 import * as dpopBinding from '../../db/migrations/20261208_060_dpop_binding';
 
 interface Migration {
@@ -24,6 +26,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261201_006_conversation_member_lookup', conversationMemberLookup],
   ['20261208_010_account_scope', accountScope],
   ['20261208_030_conversation_members_version', conversationMembersVersion],
+  ['20261208_040_oidc_clients', oidcClients],
+  ['20261208_041_email_verified', emailVerified],
   ['20261208_060_dpop_binding', dpopBinding],
 ];
 

@@ -26,6 +26,7 @@ const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?
   { method: 'DELETE', template: '/admin/users/{id}/sessions', id: 'userId', status: 403 },
   { method: 'DELETE', template: '/admin/users/{id}/2fa', id: 'userId', status: 403 },
   { method: 'DELETE', template: '/admin/clients/{id}', id: 'userId', status: 403 },
+  { method: 'PATCH', template: '/admin/clients/{id}', id: 'userId', body: { first_party: true }, status: 403 },
   { method: 'GET', template: '/admin/tenants/{id}', id: 'userId', status: 403 },
   { method: 'PATCH', template: '/admin/tenants/{id}', id: 'userId', body: { signup: 'open' }, status: 403 },
   { method: 'DELETE', template: '/admin/tenants/{id}', id: 'userId', status: 403 },

@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { ACCOUNT_SCOPE, ADMIN_SCOPE, parseScope } from '../../auth/scopes';
+import { ACCOUNT_SCOPE, ADMIN_SCOPE, OIDC_SCOPES, parseScope } from '../../auth/scopes';
 import { unauthorizedClient } from '../../errors';
 import type { Services } from '../../services';
 import { defineGrant, tokenResponse } from '../grant';
 import { grantScopes } from '../grant-scopes';
 
 const parameters = z.object({ scope: z.string().max(1000).optional() });
-// SPEC §3.3, §9: a client's scope may list these for its users, never for itself.
-const USER_ONLY_SCOPES = new Set<string>([ADMIN_SCOPE, ACCOUNT_SCOPE]);
+// SPEC §3.3, §9, §10: a client's scope may list these for its users (the OpenID Connect ones are
+// about a user), never for itself.
+const USER_ONLY_SCOPES = new Set<string>([ADMIN_SCOPE, ACCOUNT_SCOPE, ...OIDC_SCOPES]);
 
 /**
  * RFC 6749 §4.4: a confidential client's own access token, `sub` = client id.

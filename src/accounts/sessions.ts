@@ -12,11 +12,15 @@ export interface SessionStart {
   readonly userAgent: string | null;
   /** Seconds until the session ends, whatever its use. */
   readonly lifetime: number;
+  /** The id to give the session, when it had to be known before it starts (a code's first use records it). */
+  readonly id?: string;
+  /** The browser session whose authorization code starts this one (SPEC §10). */
+  readonly browserSessionId?: string;
 }
 
 /** The row of a session that starts now. */
 export const newSessionRow = (start: SessionStart, now: number): SessionRow => ({
-  id: randomUUID(),
+  id: start.id ?? randomUUID(),
   tenant_id: start.tenantId,
   user_id: start.userId,
   client_id: start.clientId,
@@ -28,6 +32,7 @@ export const newSessionRow = (start: SessionStart, now: number): SessionRow => (
   revoked_reason: null,
   ip: start.ip,
   user_agent: start.userAgent,
+  browser_session_id: start.browserSessionId ?? null,
 });
 
 /** Why a session ended; recorded on the row and visible to operators. */
@@ -41,7 +46,10 @@ export type RevocationReason =
   | 'user_disabled'
   | 'roles_changed'
   | 'admin_force_logout'
-  | 'client_removed';
+  | 'client_removed'
+  | 'authorization_code_reuse'
+  | 'end_session'
+  | 'app_removed';
 
 /** Sessions (token families): starting them and ending them everywhere at once. */
 export class Sessions {

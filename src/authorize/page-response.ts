@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import type { Response } from 'express';
+import { FORM_POST_SCRIPT } from '../pages/form-post-page';
+import type { PageFrame } from '../pages/layout';
+import { messagePage } from '../pages/message-page';
+import { webStylesheet } from '../web/web-files';
+import type { PageError } from './authorization-errors';
+
+const scriptHash = `'sha256-${createHash('sha256').update(FORM_POST_SCRIPT).digest('base64')}'`;
+
+/** What a page may load and where its forms may go: never framed (clickjacking), and no script but the form post's. */
+function contentSecurityPolicy(formTargets: readonly string[], images: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "base-uri 'none'",
+    "object-src 'none'",
+    `script-src ${scriptHash}`,
+    `img-src 'self' data: ${images.join(' ')}`.trim(),
+    // Signing in ends in a redirect to the client: browsers check form-action against redirects too.
+    `form-action 'self' ${formTargets.join(' ')}`.trim(),
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+const originOf = (uri: string | null | undefined): string[] => {
+  if (!uri) return [];
+  try {
+    return [new URL(uri).origin];
+  } catch {
+    return [];
+  }
+};
+
+export interface PageOptions {
+  /** Where this page's forms, or the redirects they lead to, may go beside this server: the client's redirect URI. */
+  readonly redirectUri?: string;
+  /** An image the page shows from elsewhere (the client's logo). */
+  readonly image?: string | null;
+}
+
+/** The frame every page is drawn in: the web client's stylesheet, looked up once. */
+export const pageFrame = (): PageFrame => ({ stylesheet: webStylesheet() });
+
+/** Sends a server-rendered page with `Cache-Control: no-store` and its own CSP (SPEC §10: `frame-ancestors 'none'`). */
+export function sendPage(res: Response, status: number, page: string, options: PageOptions = {}): void {
+  res
+    .status(status)
+    .set({
+      'Cache-Control': 'no-store',
+      Pragma: 'no-cache',
+      'Content-Security-Policy': contentSecurityPolicy(originOf(options.redirectUri), originOf(options.image)),
+      'X-Frame-Options': 'DENY',
+    })
+    .type('html')
+    .send(page);
+}
+
+export function sendErrorPage(res: Response, frame: PageFrame, error: PageError): void {
+  sendPage(res, error.status, messagePage(frame, error.title, error.description));
+}

@@ -16,6 +16,7 @@ import { createRateLimits, type RateLimitStoreFactory } from './http/rate-limits
 import { requestId } from './http/request-id';
 import { requestLog } from './http/request-log';
 import { oauthRoutes } from './oauth/oauth-routes';
+import { oidcRoutes } from './oidc/oidc-routes';
 import { ownedResourceRoutes } from './resources/owned-resource';
 import { calendarEvents } from './resources/calendar-events';
 import { conversationRoutes } from './resources/conversations';
@@ -64,6 +65,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   );
   metricsRoute(api, router, services.metrics, config.metricsToken);
   oauthRoutes(api, router, services, limits);
+  oidcRoutes(api, router, services, limits);
   accountRoutes(api, router, services, limits);
   adminRoutes(api, router, services);
   tenantRoutes(api, router, services);

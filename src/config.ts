@@ -56,6 +56,8 @@ const environmentSchema = z
     REFRESH_IDLE_TTL: seconds(1_209_600), // 14 days without a refresh ends the session
     REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).default(10), // seconds
     SIGNUP: z.enum(['open', 'closed']).default('open'),
+    CLIENT_REGISTRATION: z.enum(['closed', 'open', 'token']).default('closed'), // RFC 7591 at /register
+    PASSWORD_GRANT: flag('on'),
     ADMIN_USERNAME: optional.pipe(usernameSchema.optional()), // the SPEC §4 rules, as for any user
     ADMIN_PASSWORD: optional.pipe(passwordSchema.optional()),
     TENANT_HOSTS: list.pipe(z.array(tenantHost)),
@@ -127,6 +129,10 @@ export interface Config {
   readonly refreshReuseGrace: number;
   /** Whether sign-up is open in tenants without a setting of their own. */
   readonly signup: 'open' | 'closed';
+  /** RFC 7591 registration at /register: not offered, open to anyone, or for bearers of an `admin` token. */
+  readonly clientRegistration: 'closed' | 'open' | 'token';
+  /** Whether `/token` offers the password grant (and the mfa grant that completes it) at all. */
+  readonly passwordGrant: boolean;
   /** Host name (lower case) → the tenant served at its root. */
   readonly tenantHosts: ReadonlyMap<string, string>;
   readonly admin: { readonly username: string; readonly password: string } | undefined;
@@ -211,6 +217,8 @@ export function loadConfig(env: Environment = process.env): Config {
     refreshIdleTtl: e.REFRESH_IDLE_TTL,
     refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     signup: e.SIGNUP,
+    clientRegistration: e.CLIENT_REGISTRATION,
+    passwordGrant: e.PASSWORD_GRANT === 'on',
     tenantHosts: new Map(e.TENANT_HOSTS),
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),

@@ -65,6 +65,11 @@ export const unsupportedGrantType = (grantType: string) =>
   new ApiError(400, 'unsupported_grant_type', `The grant type "${grantType}" is not supported.`);
 export const invalidScope = (description: string) => new ApiError(400, 'invalid_scope', description);
 
+// RFC 7591 §3.2.2
+export const invalidRedirectUri = (description: string, details: ErrorDetail[]) => new ApiError(400, 'invalid_redirect_uri', description, { body: { details } });
+export const invalidClientMetadata = (description: string, details: ErrorDetail[]) =>
+  new ApiError(400, 'invalid_client_metadata', description, { body: { details } });
+
 // RFC 6750 §3
 export const missingToken = () =>
   new ApiError(401, 'unauthorized', 'An access token is required.', { headers: { 'WWW-Authenticate': REALM } });

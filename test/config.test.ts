@@ -65,6 +65,11 @@ describe('loadConfig', () => {
       expect(config.admin).to.equal(undefined);
     });
 
+    it('keeps client registration closed and the password grant on', () => {
+      expect(config.clientRegistration).to.equal('closed');
+      expect(config.passwordGrant).to.equal(true);
+    });
+
     it('sends no CORS headers, accepts any WebSocket Origin and trusts no proxy', () => {
       expect(config.corsOrigins).to.deep.equal([]);
       expect(config.wsOrigins).to.deep.equal([]);
@@ -101,6 +106,8 @@ describe('loadConfig', () => {
         REFRESH_IDLE_TTL: '600',
         REFRESH_REUSE_GRACE: '0',
         SIGNUP: 'closed',
+        CLIENT_REGISTRATION: 'token',
+        PASSWORD_GRANT: 'off',
         ADMIN_USERNAME: 'root',
         ADMIN_PASSWORD: 'root-password',
         CORS_ORIGINS: 'https://a.example, https://b.example',
@@ -126,6 +133,8 @@ describe('loadConfig', () => {
         refreshIdleTtl: 600,
         refreshReuseGrace: 0,
         signup: 'closed',
+        clientRegistration: 'token',
+        passwordGrant: false,
         admin: { username: 'root', password: 'root-password' },
         corsOrigins: ['https://a.example', 'https://b.example'],
         wsOrigins: ['https://a.example'],
@@ -193,6 +202,8 @@ describe('loadConfig', () => {
       ['an idle lifetime that is not a number', { REFRESH_IDLE_TTL: 'week' }, 'REFRESH_IDLE_TTL'],
       ['a negative reuse grace', { REFRESH_REUSE_GRACE: '-5' }, 'REFRESH_REUSE_GRACE'],
       ['a signup mode other than open or closed', { SIGNUP: 'invite' }, 'SIGNUP'],
+      ['a client registration mode other than closed, open or token', { CLIENT_REGISTRATION: 'yes' }, 'CLIENT_REGISTRATION'],
+      ['a password grant other than on or off', { PASSWORD_GRANT: 'true' }, 'PASSWORD_GRANT'],
       ['an admin name without a password', { ADMIN_USERNAME: 'root' }, 'ADMIN_PASSWORD'],
       ['an admin name outside the username rules', { ADMIN_USERNAME: 'Bad Name!', ADMIN_PASSWORD: 'root-password' }, 'ADMIN_USERNAME'],
       ['an admin name of 2 characters', { ADMIN_USERNAME: 'ro', ADMIN_PASSWORD: 'root-password' }, 'ADMIN_USERNAME'],

@@ -1,10 +1,11 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { ADMIN_SCOPE, ALL_SCOPES, parseScope } from '../auth/scopes';
-import { conflict, notFound } from '../errors';
+import { ADMIN_SCOPE } from '../auth/scopes';
+import { notFound } from '../errors';
 import type { Api } from '../http/api';
 import { errorResponses } from '../http/openapi-responses';
-import { GRANT_TYPES, publicClient } from '../oauth/clients';
+import { publicClient } from '../oauth/clients';
+import { newClientBody, newClientOf } from '../oauth/client-metadata';
 import type { Services } from '../services';
 import { emailSchema, passwordSchema, rolesSchema, usernameSchema } from './account-rules';
 import type { UserRow } from '../db/queries/users';
@@ -20,23 +21,6 @@ const newUserBody = z.strictObject({
 const userPatchBody = z
   .strictObject({ disabled: z.boolean().optional(), roles: rolesSchema.optional() })
   .refine((body) => body.disabled !== undefined || body.roles !== undefined, 'Give disabled or roles.');
-const scopeString = z
-  .string()
-  .max(1000)
-  .refine((scope) => parseScope(scope).every((s) => (ALL_SCOPES as readonly string[]).includes(s)), 'has an unknown scope');
-/** A client registration, shared by the admin API and `tessera client add`. */
-export const newClientBody = z
-  .strictObject({
-    name: z.string().min(1).max(200),
-    scope: scopeString.default(''),
-    grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).default(['client_credentials']),
-    confidential: z.boolean().default(true),
-  })
-  .refine((c) => c.confidential || !c.grant_types.includes('client_credentials'), {
-    message: 'client_credentials needs a confidential client',
-    path: ['grant_types'],
-  });
-
 const adminUserJson = userJson.extend({ disabled: z.boolean() });
 const clientJson = z.object({
   client_id: z.string(),
@@ -44,6 +28,13 @@ const clientJson = z.object({
   scope: z.string(),
   grant_types: z.array(z.string()),
   confidential: z.boolean(),
+  redirect_uris: z.array(z.string()),
+  post_logout_redirect_uris: z.array(z.string()),
+  token_endpoint_auth_method: z.string(),
+  first_party: z.boolean(),
+  id_token_signed_response_alg: z.string(),
+  client_uri: z.string().optional(),
+  logo_uri: z.string().optional(),
   created_at: z.iso.datetime(),
 });
 const adminUser = (user: UserRow) => ({ ...publicUser(user), disabled: user.disabled });
@@ -53,7 +44,7 @@ const admin = { scope: ADMIN_SCOPE, user: true } as const;
 
 /** SPEC §4 admin API, behind the `admin` scope. */
 export function adminRoutes(api: Api, router: Router, services: Services): void {
-  const { tenantId, users, sessions, clients, keys, bus, config } = services;
+  const { tenantId, users, sessions, clients, keys, bus } = services;
 
   async function findUser(id: string) {
     const user = await users.queries.findById(tenantId, id);
@@ -125,13 +116,7 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
       responses: { 201: { description: 'Created', schema: clientJson.extend({ client_secret: z.string().optional() }), headers: ['Location'] }, ...errorResponses('auth') },
     },
     async ({ body }, req, res) => {
-      const { client, secret } = await clients.create({
-        tenantId,
-        name: body.name,
-        scope: parseScope(body.scope).join(' '),
-        grantTypes: body.grant_types,
-        confidential: body.confidential,
-      });
+      const { client, secret } = await clients.create(newClientOf(tenantId, body));
       res
         .status(201)
         .location(`${req.baseUrl}/admin/clients/${client.id}`)
@@ -155,14 +140,18 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
   api.route(
     router,
     {
-      method: 'post', path: '/admin/keys/rotate', tag: TAG, summary: 'Add a new signing key; old keys stay published until their tokens expire', auth: admin,
+      method: 'post', path: '/admin/keys/rotate', tag: TAG,
+      summary: 'Add a new ES256 and RS256 signing key; old keys stay published until their tokens expire (with HS256, JWT_SECRET still signs access tokens)',
+      auth: admin,
       responses: {
-        201: { description: 'The new key id and the published keys', schema: z.object({ kid: z.string(), keys: z.array(z.object({ kid: z.string(), alg: z.string(), active: z.boolean() })) }) },
-        ...errorResponses('auth', 'conflict'),
+        201: {
+          description: 'The id of the new key that signs access tokens (RS256 with HS256), and the published keys',
+          schema: z.object({ kid: z.string(), keys: z.array(z.object({ kid: z.string(), alg: z.string(), active: z.boolean() })) }),
+        },
+        ...errorResponses('auth'),
       },
     },
     async (_input, _req, res) => {
-      if (config.jwtAlg === 'HS256') throw conflict('HS256 keys come from JWT_SECRET; change the secret to rotate.');
       const kid = await keys.rotate();
       bus.publish('keys.rotated', { tenantId });
       res.status(201).json({ kid, keys: keys.list().map((key) => ({ kid: key.kid, alg: key.alg, active: key.retiredAt === null })) });

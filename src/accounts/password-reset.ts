@@ -31,5 +31,7 @@ export class PasswordReset {
     const user = await users.queries.findByUsername(tenantId, username);
     const verified = await this.codes.redeem(user?.disabled ? undefined : user, RESET_PURPOSE, code);
     await users.setPassword(verified, newPassword);
+    // The code was mailed to the account's address, so whoever holds it reads that mail.
+    if (verified.email !== null) await users.queries.update(tenantId, verified.id, { email_verified_at: this.services.clock() });
   }
 }

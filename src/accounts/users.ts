@@ -61,6 +61,7 @@ export class Users {
       tenant_id: user.tenantId,
       username: user.username,
       email: user.email ?? null,
+      email_verified_at: null,
       password_hash: await hashPassword(user.password, this.hashCost),
       roles: [...(user.roles ?? [])],
       disabled: false,

@@ -35,6 +35,7 @@ export class EmailVerification {
     const user = await this.services.users.queries.findByUsername(this.services.tenantId, username);
     const verified = await this.codes.redeem(user, PURPOSE, code);
     await this.pending.remove(this.services.tenantId, verified.id);
+    await this.services.users.queries.update(this.services.tenantId, verified.id, { email_verified_at: this.services.clock() });
   }
 
   /** True while the account may not sign in: held, and verification is still required. */

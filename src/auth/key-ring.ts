@@ -3,6 +3,12 @@ import type { Knex } from 'knex';
 import { createSigningKeyQueries, type SigningKeyRow } from '../db/queries/signing-keys';
 
 export type JwtAlgorithm = 'ES256' | 'RS256' | 'HS256';
+export type AsymmetricAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
+/**
+ * Every tenant keeps a signing key of each: access tokens use JWT_ALG, id tokens the client's
+ * `id_token_signed_response_alg` (OIDC Discovery §3 requires RS256 to be offered).
+ */
+export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['ES256', 'RS256'];
 
 /** A key as the signer and verifier use it: parsed once into KeyObjects (PERF-NOTES). */
 export interface SigningKey {
@@ -29,7 +35,7 @@ function thumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
-function generateKeyRow(tenantId: string, alg: 'ES256' | 'RS256', now: number): SigningKeyRow {
+function generateKeyRow(tenantId: string, alg: AsymmetricAlgorithm, now: number): SigningKeyRow {
   const pair =
     alg === 'ES256'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -67,14 +73,15 @@ function secretKey(secret: string): SigningKey {
 }
 
 /**
- * The signing keys of one tenant. Asymmetric keys live in the database, so
- * every process signs and verifies with the same ones; the newest unretired
- * key of the configured algorithm signs, and retired keys stay published
- * until the last token they signed has expired.
+ * The signing keys of one tenant. Asymmetric keys live in the database, so every process signs and
+ * verifies with the same ones; the newest unretired key of each algorithm signs (JWT_ALG's access
+ * tokens, id tokens of either), and retired keys stay published until the last token they signed
+ * has expired. With HS256 access tokens are signed with JWT_SECRET and the asymmetric keys sign only
+ * id tokens.
  */
 export class KeyRing {
   private keys = new Map<string, SigningKey>();
-  private active: SigningKey | undefined;
+  private active = new Map<JwtAlgorithm, SigningKey>();
   private lastReload = 0;
 
   constructor(
@@ -82,52 +89,61 @@ export class KeyRing {
     private readonly options: KeyRingOptions,
   ) {}
 
-  /** Loads the keys, creating the first one when there is none. */
+  /** Loads the keys, creating a first one of each asymmetric algorithm that has none. */
   async load(now = Date.now()): Promise<void> {
-    if (this.options.alg === 'HS256') {
-      const key = secretKey(this.options.secret ?? '');
-      this.keys = new Map([[key.kid, key]]);
-      this.active = key;
-      return;
-    }
     const queries = createSigningKeyQueries(this.db);
-    let rows = await queries.listPublished(this.options.tenantId, now - this.options.retiredKeyLifetimeMs);
-    if (!rows.some((row) => row.retired_at === null && row.alg === this.options.alg)) {
-      await this.rotate(now);
-      rows = await queries.listPublished(this.options.tenantId, now - this.options.retiredKeyLifetimeMs);
+    const published = () => queries.listPublished(this.options.tenantId, now - this.options.retiredKeyLifetimeMs);
+    let rows = await published();
+    const missing = ASYMMETRIC_ALGORITHMS.filter((alg) => !rows.some((row) => row.retired_at === null && row.alg === alg));
+    if (missing.length > 0) {
+      // Several processes may start at once: each adds its own key, and the newest signs.
+      for (const alg of missing) await queries.insert(generateKeyRow(this.options.tenantId, alg, now));
+      rows = await published();
     }
     this.install(rows);
     this.lastReload = now;
   }
 
-  /** Adds a new signing key and retires the others; returns the new key id. */
+  /** Adds a new signing key of each asymmetric algorithm and retires the others; returns the id of the one that signs access tokens (RS256's with HS256). */
   async rotate(now = Date.now()): Promise<string> {
-    if (this.options.alg === 'HS256') throw new Error('HS256 keys come from JWT_SECRET; change the secret to rotate');
-    const row = generateKeyRow(this.options.tenantId, this.options.alg, now);
+    const rows = ASYMMETRIC_ALGORITHMS.map((alg) => generateKeyRow(this.options.tenantId, alg, now));
     await this.db.transaction(async (trx) => {
       const queries = createSigningKeyQueries(trx);
-      await queries.insert(row);
-      await queries.retireAllExcept(this.options.tenantId, row.kid, now);
+      for (const row of rows) await queries.insert(row);
+      await queries.retireAllExcept(this.options.tenantId, rows.map((row) => row.kid), now);
     });
-    const rows = await createSigningKeyQueries(this.db).listPublished(this.options.tenantId, now - this.options.retiredKeyLifetimeMs);
-    this.install(rows);
-    return row.kid;
+    this.install(await createSigningKeyQueries(this.db).listPublished(this.options.tenantId, now - this.options.retiredKeyLifetimeMs));
+    const accessAlg = this.options.alg === 'HS256' ? 'RS256' : this.options.alg;
+    return rows.find((row) => row.alg === accessAlg)!.kid;
   }
 
   private install(rows: SigningKeyRow[]): void {
     const keys = new Map<string, SigningKey>();
+    if (this.options.alg === 'HS256') {
+      const secret = secretKey(this.options.secret ?? '');
+      keys.set(secret.kid, secret);
+    }
     for (const row of rows) {
       const known = this.keys.get(row.kid);
       keys.set(row.kid, known ? { ...known, retiredAt: row.retired_at } : toSigningKey(row));
     }
+    const active = new Map<JwtAlgorithm, SigningKey>();
+    // Rows come newest first: the first unretired key of an algorithm signs.
+    for (const key of keys.values()) if (key.retiredAt === null && !active.has(key.alg)) active.set(key.alg, key);
     this.keys = keys;
-    this.active = [...keys.values()].find((key) => key.retiredAt === null && key.alg === this.options.alg);
+    this.active = active;
   }
 
-  /** The key that signs new tokens. */
+  /** The key that signs new access tokens (JWT_ALG). */
   signingKey(): SigningKey {
-    if (!this.active) throw new Error('key ring not loaded');
-    return this.active;
+    return this.signingKeyFor(this.options.alg);
+  }
+
+  /** The key that signs new tokens with `alg` (id tokens: the client's algorithm). */
+  signingKeyFor(alg: JwtAlgorithm): SigningKey {
+    const key = this.active.get(alg);
+    if (!key) throw new Error(`key ring not loaded (no ${alg} key)`);
+    return key;
   }
 
   /** A published key by id, or undefined. */
@@ -140,7 +156,7 @@ export class KeyRing {
    * seen (another process rotated), at most once a second.
    */
   async reloadForUnknownKid(kid: string, now = Date.now()): Promise<SigningKey | undefined> {
-    if (this.options.alg !== 'HS256' && now - this.lastReload >= 1_000) await this.load(now);
+    if (now - this.lastReload >= 1_000) await this.load(now);
     return this.keys.get(kid);
   }
 
@@ -149,7 +165,7 @@ export class KeyRing {
     return [...this.keys.values()];
   }
 
-  /** RFC 7517 JSON Web Key Set of the published public keys (empty for HS256). */
+  /** RFC 7517 JSON Web Key Set of the published public keys, each with `kid`, `alg` and `use: sig` (never the HS256 secret). */
   jwks(): { keys: JsonWebKey[] } {
     return { keys: this.list().flatMap((key) => (key.publicJwk ? [key.publicJwk] : [])) };
   }

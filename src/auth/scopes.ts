@@ -9,7 +9,13 @@ export const USER_SCOPES = [
 ] as const;
 export const ADMIN_SCOPE = 'admin';
 export const PUSH_SCOPE = 'push';
-export const ALL_SCOPES = [...USER_SCOPES, ADMIN_SCOPE, PUSH_SCOPE] as const;
+/**
+ * OpenID Connect scopes (OIDC Core §3.1.2.1, §5.4, §11). A user may ask for them through any
+ * client that may ask for them; none is granted when `scope` is omitted, so the password grant's
+ * default stays the resource scopes above and an id token is only for those who ask with `openid`.
+ */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+export const ALL_SCOPES = [...USER_SCOPES, ADMIN_SCOPE, PUSH_SCOPE, ...OIDC_SCOPES] as const;
 
 /** RFC 6749 §3.3: space-delimited, case-sensitive; duplicates collapse. */
 export function parseScope(scope: string | undefined): string[] {

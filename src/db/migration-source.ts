@@ -5,6 +5,8 @@ import * as tenants from '../../db/migrations/20261123_003_tenants';
 import * as accountSecurity from '../../db/migrations/20261123_004_account_security';
 import * as accountCodeLimits from '../../db/migrations/20261123_005_account_code_limits';
 import * as conversationMemberLookup from '../../db/migrations/20261201_006_conversation_member_lookup';
+import * as oidcClients from '../../db/migrations/20261208_040_oidc_clients';
+import * as emailVerified from '../../db/migrations/20261208_041_email_verified';
 import * as authorizationFlow from '../../db/migrations/20261208_050_authorization_flow';
 
 interface Migration {
@@ -20,6 +22,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261123_004_account_security', accountSecurity],
   ['20261123_005_account_code_limits', accountCodeLimits],
   ['20261201_006_conversation_member_lookup', conversationMemberLookup],
+  ['20261208_040_oidc_clients', oidcClients],
+  ['20261208_041_email_verified', emailVerified],
   ['20261208_050_authorization_flow', authorizationFlow],
 ];
 

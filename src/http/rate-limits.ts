@@ -76,6 +76,8 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       skip: (req) => grantType(req) !== MFA_GRANT_TYPE,
     }),
     signup: limiter({ name: 'signup', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
+    // Registering an app is signing one up: the same budget per IP, counted apart.
+    registration: limiter({ name: 'registration', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
     accountCodes: limiter({ name: 'account_codes', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
     twoFactor: limiter({ name: 'two_factor', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
   };

@@ -39,8 +39,8 @@ function presentedCredentials(authorization: string | undefined, body: Record<st
 }
 
 /**
- * The client making an OAuth request: Basic or body credentials, or the
- * built-in public client `tessera` when none are given (SPEC §3.1).
+ * The client making an OAuth request: Basic or body credentials, as the client registered
+ * (`token_endpoint_auth_method`), or the built-in public client `tessera` when none are given (SPEC §3.1).
  */
 export async function authenticateClient(
   clients: Clients,
@@ -54,6 +54,10 @@ export async function authenticateClient(
   if (client.confidential) {
     if (presented.secret === undefined || !clients.secretMatches(client, presented.secret)) {
       throw invalidClient('Client authentication failed.', presented.basic);
+    }
+    // RFC 7591 §2: a client authenticates with the method it registered, not another one.
+    if (presented.basic !== (client.token_endpoint_auth_method === 'client_secret_basic')) {
+      throw invalidClient(`This client authenticates with ${client.token_endpoint_auth_method}.`, presented.basic);
     }
   } else if (presented.secret !== undefined) {
     throw invalidClient('A public client has no secret.', presented.basic);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Config } from '../config';
 import type { ClientRow } from '../db/queries/clients';
 import { GRANT_TYPES, type GrantType } from './clients';
 
@@ -6,6 +7,11 @@ import { GRANT_TYPES, type GrantType } from './clients';
 export const MFA_GRANT_TYPE = 'urn:tessera:params:oauth:grant-type:mfa';
 /** Every grant_type `/token` accepts: the ones a client registers for, and the mfa continuation. */
 export const TOKEN_GRANT_TYPES = [...GRANT_TYPES, MFA_GRANT_TYPE] as const;
+export type TokenGrantType = (typeof TOKEN_GRANT_TYPES)[number];
+
+/** The grant types `/token` answers: with PASSWORD_GRANT=off neither the password grant nor the mfa grant that completes it (SPEC §10). */
+export const supportedGrantTypes = ({ passwordGrant }: Pick<Config, 'passwordGrant'>): TokenGrantType[] =>
+  TOKEN_GRANT_TYPES.filter((grantType) => passwordGrant || (grantType !== 'password' && grantType !== MFA_GRANT_TYPE));
 
 /** The body of a successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -31,7 +37,7 @@ export interface GrantContext {
 
 /** One grant module: its type, the parameters it accepts, and its handler (see STYLE §2). */
 export interface Grant<Schema extends z.ZodType = z.ZodType> {
-  readonly grantType: (typeof TOKEN_GRANT_TYPES)[number];
+  readonly grantType: TokenGrantType;
   /** The registered grant type that lets a client use this one (itself when absent). */
   readonly clientGrant?: GrantType;
   readonly parameters: Schema;

@@ -5,7 +5,6 @@ import { errorBody, errorResponses } from '../http/openapi-responses';
 import type { Services } from '../services';
 import { TOKEN_GRANT_TYPES } from './grant';
 import { introspectionEndpoint } from './introspection';
-import { metadata } from './metadata';
 import { revocationEndpoint } from './revocation';
 import { tokenEndpoint } from './token-endpoint';
 
@@ -50,7 +49,7 @@ const oauthErrors = { ...errorResponses('rateLimited'), 401: { description: 'inv
 type Endpoint = (req: Request, res: Response) => Promise<void> | void;
 const asHandler = (endpoint: Endpoint) => (_input: unknown, req: Request, res: Response) => endpoint(req, res);
 
-/** SPEC §3: token, revocation, introspection, metadata and JWKS. */
+/** SPEC §3: token, revocation, introspection and JWKS (the metadata is src/oidc/discovery.ts). */
 export function oauthRoutes(api: Api, router: Router, services: Services, limits: OAuthLimits): void {
   api.route(
     router,
@@ -89,16 +88,7 @@ export function oauthRoutes(api: Api, router: Router, services: Services, limits
   api.route(
     router,
     {
-      method: 'get', path: '/.well-known/oauth-authorization-server', tag: TAG, summary: 'RFC 8414 authorization server metadata',
-      responses: { 200: { description: 'Metadata', schema: z.looseObject({ issuer: z.string(), token_endpoint: z.string(), jwks_uri: z.string() }) } },
-    },
-    asHandler(metadata(services.config)),
-  );
-
-  api.route(
-    router,
-    {
-      method: 'get', path: '/.well-known/jwks.json', tag: TAG, summary: 'The public signing keys (empty with HS256)',
+      method: 'get', path: '/.well-known/jwks.json', tag: TAG, summary: 'The public signing keys: ES256 and RS256 (id tokens), never the HS256 secret',
       responses: { 200: { description: 'RFC 7517 key set', schema: z.object({ keys: z.array(z.looseObject({ kid: z.string() })) }) } },
     },
     (_input, _req, res) => {

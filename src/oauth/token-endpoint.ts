@@ -5,7 +5,7 @@ import { parse } from '../http/validation';
 import type { Services } from '../services';
 import { authenticateClient } from './client-auth';
 import type { GrantType } from './clients';
-import type { Grant, GrantContext } from './grant';
+import { supportedGrantTypes, type Grant, type GrantContext } from './grant';
 import { createClientCredentialsGrant } from './grants/client-credentials';
 import { createMfaGrant } from './grants/mfa';
 import { createPasswordGrant } from './grants/password';
@@ -37,10 +37,13 @@ export function noStore(res: Response): void {
  * response (or refresh cookie).
  */
 export function tokenEndpoint(services: Services): (req: Request, res: Response) => Promise<void> {
-  const grants = new Map<string, Grant>(
-    [createPasswordGrant(services), createRefreshTokenGrant(services), createClientCredentialsGrant(services), createMfaGrant(services)].map((grant) => [grant.grantType, grant as Grant]),
-  );
   const { clients, tenantId, config } = services;
+  const supported = new Set(supportedGrantTypes(config));
+  const grants = new Map<string, Grant>(
+    [createPasswordGrant(services), createRefreshTokenGrant(services), createClientCredentialsGrant(services), createMfaGrant(services)]
+      .filter((grant) => supported.has(grant.grantType))
+      .map((grant) => [grant.grantType, grant as Grant]),
+  );
 
   return async (req, res) => {
     noStore(res);

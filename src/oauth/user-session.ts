@@ -1,4 +1,4 @@
-import { scopesForRoles, USER_SCOPES, parseScope } from '../auth/scopes';
+import { OIDC_SCOPES, scopesForRoles, USER_SCOPES, parseScope } from '../auth/scopes';
 import type { ClientRow } from '../db/queries/clients';
 import type { UserRow } from '../db/queries/users';
 import type { Services } from '../services';
@@ -8,7 +8,7 @@ import { grantScopes } from './grant-scopes';
 /** The scopes a user gets through a client: their roles' scopes within the client's, narrowed to `requested` (SPEC §3.3). */
 export function userScopes(user: UserRow, client: ClientRow, requested: string | undefined): string[] {
   const clientScope = new Set(parseScope(client.scope));
-  const allowed = scopesForRoles(user.roles).filter((s) => clientScope.has(s));
+  const allowed = [...scopesForRoles(user.roles), ...OIDC_SCOPES].filter((s) => clientScope.has(s));
   return grantScopes(requested, allowed, USER_SCOPES);
 }
 

@@ -28,7 +28,7 @@ const admin = { scope: ADMIN_SCOPE, user: true } as const;
  */
 export function tenantRoutes(api: Api, router: Router, services: Services): void {
   const { config, db, bus, tenantId } = services;
-  const tenants = new Tenants(db, bus);
+  const tenants = new Tenants(db, bus, config.issuer);
   const ownJson = (row: TenantRow) => tenantJson(row, config.issuer, config.signup);
   // Used in the built-in tenant only, whose issuer is ISSUER, under which every other tenant's hangs.
   const anyJson = (row: TenantRow) => tenantJson(row, issuerOf(config.issuer, row.id), config.signup);

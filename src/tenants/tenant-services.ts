@@ -26,8 +26,9 @@ function tenantSecret(jwtSecret: string | undefined, tenant: TenantRow): string 
  * audience of every tenant; otherwise each tenant's is its issuer.
  */
 export async function servicesForTenant(shared: SharedServices, tenant: TenantRow): Promise<Services> {
-  const { config, db, revoked } = shared;
+  const { config, db, revoked, clients } = shared;
   const issuer = issuerOf(config.issuer, tenant.id);
+  await clients.syncBuiltIn(tenant.id, issuer);
   const audience = config.audience === config.issuer ? issuer : config.audience;
   const keys = new KeyRing(db, {
     tenantId: tenant.id,

@@ -5,7 +5,7 @@ import { createClientQueries } from '../db/queries/clients';
 import { createTenantQueries, type Signup, type TenantRow } from '../db/queries/tenants';
 import { conflict, notFound } from '../errors';
 import { builtInClient } from '../oauth/clients';
-import { BUILT_IN_TENANT } from './tenant';
+import { BUILT_IN_TENANT, issuerOf } from './tenant';
 
 export interface NewTenant {
   readonly id: string;
@@ -26,6 +26,8 @@ export class Tenants {
   constructor(
     private readonly db: Knex,
     private readonly bus: Bus,
+    /** ISSUER, under which every tenant's issuer hangs. */
+    private readonly rootIssuer: string,
   ) {
     this.queries = createTenantQueries(db);
   }
@@ -35,7 +37,7 @@ export class Tenants {
     try {
       await this.db.transaction(async (trx) => {
         await createTenantQueries(trx).insert(row);
-        await createClientQueries(trx).insert(builtInClient(row.id, now));
+        await createClientQueries(trx).insert(builtInClient(row.id, issuerOf(this.rootIssuer, row.id), now));
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`The tenant "${tenant.id}" exists.`);

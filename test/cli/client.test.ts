@@ -86,6 +86,64 @@ describe('tessera client', () => {
     expect((await listed()).map((c) => c.client_id)).to.include('tessera');
   });
 
+  it('adds an OpenID Connect client with repeated redirect URIs and its metadata', async () => {
+    const shown = JSON.parse(
+      await cli.ok([
+        'client', 'add', 'grafana', '--json',
+        '--redirect-uri', 'https://grafana.example/login/generic_oauth',
+        '--redirect-uri', 'http://127.0.0.1/callback',
+        '--post-logout-redirect-uri', 'https://grafana.example/',
+        '--id-token-alg', 'ES256',
+        '--auth-method', 'client_secret_post',
+        '--client-uri', 'https://grafana.example/',
+        '--logo-uri', 'https://grafana.example/logo.svg',
+      ]),
+    ) as Record<string, unknown>;
+    expect(shown).to.deep.include({
+      name: 'grafana',
+      confidential: true,
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: ['https://grafana.example/login/generic_oauth', 'http://127.0.0.1/callback'],
+      post_logout_redirect_uris: ['https://grafana.example/'],
+      token_endpoint_auth_method: 'client_secret_post',
+      first_party: false,
+      id_token_signed_response_alg: 'ES256',
+      client_uri: 'https://grafana.example/',
+      logo_uri: 'https://grafana.example/logo.svg',
+    });
+    expect(shown.client_secret).to.be.a('string');
+    expect((await listed()).find((c) => c.client_id === shown.client_id)).to.deep.include({ redirect_uris: shown.redirect_uris, token_endpoint_auth_method: 'client_secret_post' });
+  });
+
+  it('adds a first-party public client without a secret', async () => {
+    const stdout = await cli.ok(['client', 'add', 'desktop', '--public', '--first-party', '--redirect-uri', 'com.example.desktop:/oauth']);
+    expect(stdout).to.match(/^client_id:\s+c_\S+$/m);
+    expect(stdout).to.not.include('client_secret');
+    const id = /^client_id:\s+(\S+)$/m.exec(stdout)?.[1];
+    expect((await listed()).find((c) => c.client_id === id)).to.deep.include({ confidential: false, first_party: true, token_endpoint_auth_method: 'none' });
+  });
+
+  it('lists the clients as a table with their auth method and redirect URIs', async () => {
+    const table = await cli.ok(['client', 'list']);
+    expect(table.split('\n')[0]).to.match(/^CLIENT_ID\s+NAME\s+GRANT_TYPES\s+AUTH_METHOD\s+FIRST_PARTY\s+REDIRECT_URIS$/);
+    expect(table).to.match(/^tessera\s+.*\bnone\s+true\s+http:\/\/localhost:\d+\/$/m);
+  });
+
+  it('exits 2 with the reason for a redirect URI that cannot be registered, or inconsistent options', async () => {
+    for (const args of [
+      ['--redirect-uri', 'http://app.example/cb'],
+      ['--redirect-uri', 'https://app.example/cb#fragment'],
+      ['--public', '--auth-method', 'client_secret_basic', '--redirect-uri', 'https://app.example/cb'],
+      ['--id-token-alg', 'HS256'],
+      ['--grant-types', 'authorization_code'],
+    ]) {
+      const { code, stderr } = await cli.run(['client', 'add', 'bad', ...args]);
+      expect(code, args.join(' ')).to.equal(2);
+      expect(stderr).to.match(/^tessera: (redirect_uris|token_endpoint_auth_method|id_token_signed_response_alg)/);
+    }
+    expect((await listed()).map((c) => c.name)).to.not.include('bad');
+  });
+
   it('exits 2 when adding a client without a name', async () => {
     const { code, stderr } = await cli.run(['client', 'add']);
     expect(code).to.equal(2);

@@ -17,23 +17,26 @@ describe('tessera keys', () => {
 
   const listed = async () => JSON.parse(await cli.ok(['keys', 'list', '--json'])) as ListedKey[];
 
-  it('lists one ES256 signing key on a fresh database', async () => {
+  it('lists one ES256 and one RS256 signing key on a fresh database', async () => {
     const keys = await listed();
-    expect(keys).to.have.length(1);
-    expect(keys[0]).to.include({ alg: 'ES256', state: 'signing', retired_at: null });
+    expect(keys.map((k) => k.alg)).to.have.members(['ES256', 'RS256']);
+    for (const key of keys) expect(key).to.include({ state: 'signing', retired_at: null });
   });
 
-  it('rotates to a new signing key and keeps the old one published', async () => {
-    const [old] = await listed();
+  it('rotates to new signing keys of both algorithms and keeps the old ones published', async () => {
+    const old = await listed();
     const stdout = await cli.ok(['keys', 'rotate']);
     const kid = /new signing key (\S+);/.exec(stdout)?.[1];
-    expect(kid).to.be.a('string').and.not.equal(old?.kid);
     const keys = await listed();
-    expect(keys).to.have.length(2);
-    expect(keys.filter((k) => k.state === 'signing').map((k) => k.kid)).to.deep.equal([kid]);
-    const retired = keys.find((k) => k.kid === old?.kid);
-    expect(retired?.state).to.equal('published');
-    expect(retired?.retired_at).to.be.a('string');
+    expect(keys).to.have.length(4);
+    const signing = keys.filter((k) => k.state === 'signing');
+    expect(signing.map((k) => k.alg)).to.have.members(['ES256', 'RS256']);
+    expect(signing.find((k) => k.alg === 'ES256')?.kid).to.equal(kid);
+    for (const { kid: oldKid } of old) {
+      const retired = keys.find((k) => k.kid === oldKid);
+      expect(retired?.state).to.equal('published');
+      expect(retired?.retired_at).to.be.a('string');
+    }
   });
 
   it('shows the same keys as a table without --json', async () => {
@@ -51,12 +54,14 @@ describe('tessera keys', () => {
     await server.post('/signup').send({ username: 'alice', password: 'alice-password-1' }).expect(201);
     const token = await server.post('/token').type('form').send({ grant_type: 'password', username: 'alice', password: 'alice-password-1' });
     const header = JSON.parse(Buffer.from((token.body.access_token as string).split('.')[0]!, 'base64url').toString()) as { kid: string };
-    expect(header.kid).to.equal(keys.find((k) => k.state === 'signing')?.kid);
+    expect(header.kid).to.equal(keys.find((k) => k.state === 'signing' && k.alg === 'ES256')?.kid);
   });
 
-  it('refuses to rotate with HS256, whose key is JWT_SECRET', async () => {
-    const { code, stderr } = await cli.run(['keys', 'rotate'], { env: { JWT_ALG: 'HS256', JWT_SECRET: 's'.repeat(32) } });
-    expect(code).to.equal(1);
-    expect(stderr).to.include('JWT_SECRET');
+  it('rotates the id token keys with HS256, and says that JWT_SECRET still signs access tokens', async () => {
+    const { code, stdout } = await cli.run(['keys', 'rotate'], { env: { JWT_ALG: 'HS256', JWT_SECRET: 's'.repeat(32) } });
+    expect(code).to.equal(0);
+    expect(stdout).to.include('JWT_SECRET');
+    const kid = /new signing key (\S+);/.exec(stdout)?.[1];
+    expect((await listed()).find((k) => k.kid === kid)).to.include({ alg: 'RS256', state: 'signing' });
   });
 });

@@ -88,7 +88,7 @@ describe('cluster: state shared by the processes (PostgreSQL + Redis)', () => {
       expect(kid, rotated.stdout).to.be.a('string');
       const listed = await workspace.run(['keys', 'list', '--json'], { env: cluster.env });
       expect(listed.code, listed.stderr).to.equal(0);
-      const signing = (JSON.parse(listed.stdout) as Array<{ kid: string; state: string }>).filter((key) => key.state === 'signing');
+      const signing = (JSON.parse(listed.stdout) as Array<{ kid: string; alg: string; state: string }>).filter((key) => key.state === 'signing' && key.alg === 'ES256');
       expect(signing.map((key) => key.kid)).to.deep.equal([kid]);
     } finally {
       await workspace.close();

@@ -66,6 +66,26 @@ onEachDatabase('client authentication at the token endpoint', (database) => {
     expectInvalidClient(await tokenRequest(server, { grant_type: 'password', username: 'alice', password: PASSWORD, client_id: 'tessera', client_secret: 'x' }), false);
   });
 
+  it('refuses the right secret in the body from a client registered for client_secret_basic (RFC 7591 §2)', async () => {
+    const res = await tokenRequest(server, { ...GRANT, client_id: client.id, client_secret: secretOf(client) });
+    expectInvalidClient(res, false);
+    expect(res.body.error_description).to.include('client_secret_basic');
+  });
+
+  it('refuses the right secret over Basic from a client registered for client_secret_post, and takes it in the body', async () => {
+    const poster = await createClient(server, { authMethod: 'client_secret_post' });
+    const res = await postWith(basicAuth(poster.id, secretOf(poster)));
+    expectInvalidClient(res, true);
+    expect(res.body.error_description).to.include('client_secret_post');
+    const body = await tokenRequest(server, { ...GRANT, client_id: poster.id, client_secret: secretOf(poster) });
+    expect(body.status, JSON.stringify(body.body)).to.equal(200);
+  });
+
+  it('says nothing of the registered method to a caller with a wrong secret', async () => {
+    const res = await tokenRequest(server, { ...GRANT, client_id: client.id, client_secret: 'not-the-secret' });
+    expect(res.body.error_description).to.equal('Client authentication failed.');
+  });
+
   it('refuses Basic credentials that do not decode to id:secret', async () => {
     expectInvalidClient(await postWith(rawBasic('no-colon-here')), true);
   });

@@ -29,14 +29,16 @@ onEachDatabase('client_credentials grant', (database) => {
     expect(claims.roles).to.deep.equal([]);
   });
 
-  it('accepts client_id and client_secret in the body', async () => {
-    const res = await tokenRequest(server, { ...GRANT, client_id: client.id, client_secret: secretOf(client) });
+  it('accepts client_id and client_secret in the body from a client registered for client_secret_post', async () => {
+    const poster = await createClient(server, { authMethod: 'client_secret_post' });
+    const res = await tokenRequest(server, { ...GRANT, client_id: poster.id, client_secret: secretOf(poster) });
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    expect(decodeJwt(res.body.access_token).claims.sub).to.equal(client.id);
+    expect(decodeJwt(res.body.access_token).claims.sub).to.equal(poster.id);
   });
 
   it('accepts a JSON body with the same fields', async () => {
-    const res = await server.request.post('/token').send({ ...GRANT, client_id: client.id, client_secret: secretOf(client) });
+    const poster = await createClient(server, { authMethod: 'client_secret_post' });
+    const res = await server.request.post('/token').send({ ...GRANT, client_id: poster.id, client_secret: secretOf(poster) });
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
   });
 

@@ -56,7 +56,7 @@ describe('authorization server metadata (RFC 8414)', () => {
 
   it('lists the supported grant types, scopes and client authentication methods', async () => {
     const { body } = await server.request.get('/.well-known/oauth-authorization-server');
-    expect(body.grant_types_supported).to.have.members(['password', 'refresh_token', 'client_credentials', 'urn:tessera:params:oauth:grant-type:mfa']);
+    expect(body.grant_types_supported).to.have.members(['password', 'refresh_token', 'client_credentials', 'authorization_code', 'urn:tessera:params:oauth:grant-type:mfa']);
     expect(body.scopes_supported).to.include.members([
       'tasks:read', 'tasks:write', 'calendar:read', 'calendar:write', 'messages:read', 'messages:write', 'admin', 'push',
     ]);
@@ -76,11 +76,12 @@ onEachDatabase('signing keys and JWKS', (database) => {
     const res = await server.request.get('/.well-known/jwks.json');
     expect(res.status).to.equal(200);
     expect(res.headers['cache-control']).to.match(/max-age=[1-9]/).and.not.include('no-store');
-    expect(res.body.keys).to.have.length.of.at.least(1);
-    for (const key of res.body.keys as JwkSet['keys']) {
-      expect(key).to.include({ kty: 'EC', alg: 'ES256', use: 'sig' });
+    const keys = res.body.keys as JwkSet['keys'];
+    // ES256 signs access tokens (JWT_ALG); RS256 and ES256 sign id tokens (SPEC §10).
+    expect(keys.map((key) => [key.kty, key.alg, key.use])).to.have.deep.members([['EC', 'ES256', 'sig'], ['RSA', 'RS256', 'sig']]);
+    for (const key of keys) {
       expect(key.kid).to.be.a('string').and.not.be.empty;
-      expect(key).to.not.have.property('d');
+      expect(key).to.not.have.any.keys('d', 'p', 'q', 'dp', 'dq', 'qi', 'k');
     }
   });
 
@@ -150,8 +151,10 @@ describe('signing with JWT_ALG=HS256', () => {
   });
   after(() => server.close());
 
-  it('publishes an empty JWKS and signs tokens with the shared secret that work on /me', async () => {
-    expect(await jwks(server)).to.deep.equal({ keys: [] });
+  it('publishes only the id token keys, never the secret, and signs access tokens with the shared secret that work on /me', async () => {
+    const published = (await jwks(server)).keys;
+    expect(published.map((key) => key.alg)).to.have.members(['ES256', 'RS256']);
+    for (const key of published) expect(key).to.not.have.any.keys('k', 'd');
     const tokens = await login(server, 'alice');
     expect(decodeJwt(tokens.access_token).header).to.include({ typ: 'at+jwt', alg: 'HS256' });
     expect((await me(server, tokens.access_token)).status).to.equal(200);
@@ -183,14 +186,15 @@ describe('signing keys across a restart', () => {
 
   it('keeps its keys in the database: tokens signed before a restart verify after it', async () => {
     const databaseUrl = `sqlite:${join(dir, 'tessera.db')}`;
-    const { tokens, kids } = await withTessera(databaseUrl, async (first) => {
+    const { tokens, kids, es256 } = await withTessera(databaseUrl, async (first) => {
       await signup(first, 'alice');
-      return { tokens: await login(first, 'alice'), kids: (await jwks(first)).keys.map((key) => key.kid) };
+      const keys = (await jwks(first)).keys;
+      return { tokens: await login(first, 'alice'), kids: keys.map((key) => key.kid), es256: keys.find((key) => key.alg === 'ES256')?.kid };
     });
     await withTessera(databaseUrl, async (second) => {
       expect((await jwks(second)).keys.map((key) => key.kid)).to.deep.equal(kids);
       expect((await me(second, tokens.access_token)).status).to.equal(200);
-      expect(decodeJwt((await login(second, 'alice')).access_token).header.kid).to.equal(kids[0]);
+      expect(decodeJwt((await login(second, 'alice')).access_token).header.kid).to.equal(es256);
     });
   });
 });

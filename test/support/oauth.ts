@@ -1,5 +1,6 @@
 import type { SessionRow } from '../../src/db/queries/sessions';
 import type { RefreshTokenRow } from '../../src/db/queries/refresh-tokens';
+import type { TokenEndpointAuthMethod } from '../../src/db/queries/clients';
 import type { GrantType } from '../../src/oauth/clients';
 import type { TestServer } from './server';
 
@@ -13,6 +14,8 @@ export interface ClientOptions {
   readonly scope?: string;
   readonly grantTypes?: GrantType[];
   readonly confidential?: boolean;
+  /** How a confidential client authenticates: client_secret_basic (default) or client_secret_post. */
+  readonly authMethod?: TokenEndpointAuthMethod;
 }
 
 /** Registers a client through the clients service (defaults: confidential, client_credentials, scope `push`). */
@@ -24,6 +27,7 @@ export async function createClient(server: TestServer, options: ClientOptions = 
     scope: options.scope ?? 'push',
     grantTypes: options.grantTypes ?? ['client_credentials'],
     confidential: options.confidential ?? true,
+    ...(options.authMethod && { tokenEndpointAuthMethod: options.authMethod }),
   });
   return { id: client.id, secret };
 }

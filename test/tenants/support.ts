@@ -11,7 +11,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options', 'head'] as 
 /** Adds a tenant the way `tessera tenant add` does. */
 export async function addTenant(server: TestServer, id: string, signup?: Signup): Promise<void> {
   const { db, bus } = server.tessera.services;
-  await new Tenants(db, bus).create({ id, signup });
+  await new Tenants(db, bus, server.tessera.services.config.issuer).create({ id, signup });
 }
 
 /**

@@ -1,17 +1,40 @@
-import { parseScope } from '../../auth/scopes';
-import { newClientBody } from '../../accounts/admin-routes';
+import type { ClientRow } from '../../db/queries/clients';
+import { newClientBody, newClientOf } from '../../oauth/client-metadata';
 import { publicClient } from '../../oauth/clients';
 import { CliError, parseCommandArgs, printRows, type Command } from '../command';
 import { tenantOption, withServices } from '../context';
 
 const usage = `Usage:
-  tessera client add <name> [--scope "<scopes>"] [--grant-types client_credentials,...] [--public]
+  tessera client add <name> [options]
       prints the client id and, for confidential clients, its secret (shown this once only)
+    --scope "<scopes>"                what the client may ask for (default: the user scopes and
+                                      openid profile email offline_access for clients that sign
+                                      users in, nothing for client_credentials-only clients)
+    --grant-types <list>              comma-separated: authorization_code, refresh_token, password,
+                                      client_credentials (default: authorization_code,refresh_token
+                                      with --redirect-uri, else client_credentials)
+    --redirect-uri <uri>              repeatable; https, http on 127.0.0.1/[::1]/localhost (any port
+                                      on the IP literals), or a private-use scheme (com.example.app:/cb)
+    --post-logout-redirect-uri <uri>  repeatable; where end-session may send the browser back
+    --public                          no secret (token endpoint auth method none): browser and native apps
+    --auth-method <method>            client_secret_basic (default), client_secret_post or none
+    --first-party                     skips the consent page
+    --id-token-alg RS256|ES256        how its id tokens are signed (default RS256)
+    --client-uri <url> / --logo-uri <url>   shown on the consent page
   tessera client list [--json]
-  tessera client remove <client_id>                          ends every session of the client
+  tessera client remove <client_id>   ends every session of the client
 
 Options:
   --tenant <id>   the clients of that tenant (default: the built-in one)`;
+
+const listed = (client: ClientRow) => ({
+  client_id: client.id,
+  name: client.name,
+  grant_types: client.grant_types,
+  auth_method: client.token_endpoint_auth_method,
+  first_party: client.first_party,
+  redirect_uris: client.redirect_uris,
+});
 
 export const client: Command = {
   name: 'client',
@@ -23,7 +46,14 @@ export const client: Command = {
       {
         scope: { type: 'string' },
         'grant-types': { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        'post-logout-redirect-uri': { type: 'string', multiple: true },
         public: { type: 'boolean' },
+        'auth-method': { type: 'string' },
+        'first-party': { type: 'boolean' },
+        'id-token-alg': { type: 'string' },
+        'client-uri': { type: 'string' },
+        'logo-uri': { type: 'string' },
         json: { type: 'boolean' },
         ...tenantOption,
         help: { type: 'boolean', short: 'h' },
@@ -42,20 +72,20 @@ export const client: Command = {
             name: argument,
             scope: values.scope,
             grant_types: values['grant-types']?.split(',').map((s) => s.trim()),
-            confidential: !values.public,
+            ...(values.public && { confidential: false }),
+            token_endpoint_auth_method: values['auth-method'] ?? (values.public ? 'none' : undefined),
+            redirect_uris: values['redirect-uri'],
+            post_logout_redirect_uris: values['post-logout-redirect-uri'],
+            first_party: values['first-party'],
+            id_token_signed_response_alg: values['id-token-alg'],
+            client_uri: values['client-uri'],
+            logo_uri: values['logo-uri'],
           });
           if (!parsed.success) {
             const issue = parsed.error.issues[0];
             throw new CliError(`${issue?.path.join('.') || 'name'}: ${issue?.message ?? 'invalid'}\n\n${usage}`, 2);
           }
-          const input = parsed.data;
-          const { client: created, secret } = await clients.create({
-            tenantId,
-            name: input.name,
-            scope: parseScope(input.scope).join(' '),
-            grantTypes: input.grant_types,
-            confidential: input.confidential,
-          });
+          const { client: created, secret } = await clients.create(newClientOf(tenantId, parsed.data));
           const shown = { ...publicClient(created), ...(secret === undefined ? {} : { client_secret: secret }) };
           if (values.json) process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
           else {
@@ -64,9 +94,11 @@ export const client: Command = {
           }
           return;
         }
-        case 'list':
-          printRows((await clients.queries.list(tenantId)).map(publicClient), values.json === true);
+        case 'list': {
+          const rows = await clients.queries.list(tenantId);
+          printRows(values.json ? rows.map(publicClient) : rows.map(listed), values.json === true);
           return;
+        }
         case 'remove': {
           if (!argument) throw new CliError(`a client id is required\n\n${usage}`, 2);
           await clients.remove(tenantId, argument).catch((error: unknown) => {

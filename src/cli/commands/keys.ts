@@ -3,7 +3,8 @@ import { tenantOption, withServices } from '../context';
 
 const usage = `Usage:
   tessera keys list [--json]
-  tessera keys rotate        adds a new signing key; the old one stays published until its tokens expire
+  tessera keys rotate        adds a new ES256 and RS256 signing key; the old ones stay published until their tokens expire
+                             (with JWT_ALG=HS256 access tokens stay signed with JWT_SECRET)
 
 Options:
   --tenant <id>   the keys of that tenant (default: the built-in one)`;
@@ -33,10 +34,13 @@ export const keys: Command = {
             values.json === true,
           );
           return;
-        case 'rotate':
-          if (config.jwtAlg === 'HS256') throw new CliError('HS256 keys come from JWT_SECRET; change the secret to rotate');
-          process.stdout.write(`new signing key ${await ring.rotate()}; running servers pick it up within a minute\n`);
+        case 'rotate': {
+          const kid = await ring.rotate();
+          const signing = ring.list().filter((key) => key.retiredAt === null && key.alg !== 'HS256');
+          process.stdout.write(`new signing key ${kid}; signing now: ${signing.map((key) => `${key.kid} (${key.alg})`).join(', ')}; running servers pick them up within a minute\n`);
+          if (config.jwtAlg === 'HS256') process.stdout.write('access tokens stay signed with JWT_SECRET (HS256); change the secret to rotate that key\n');
           return;
+        }
         default:
           throw new CliError(`unknown action "${action}"\n\n${usage}`, 2);
       }

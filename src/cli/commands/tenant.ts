@@ -30,7 +30,7 @@ export const tenant: Command = {
       return;
     }
     await withServices(async ({ db, bus, config }) => {
-      const tenants = new Tenants(db, bus);
+      const tenants = new Tenants(db, bus, config.issuer);
       const shown = (row: TenantRow) => tenantJson(row, issuerOf(config.issuer, row.id), config.signup);
       switch (action) {
         case 'add': {

@@ -24,8 +24,8 @@ export function createSigningKeyQueries(db: Knex) {
         .orderBy('created_at', 'desc')
         .orderBy('kid', 'desc');
     },
-    async retireAllExcept(tenantId: string, kid: string, now: number): Promise<void> {
-      await keys().where({ tenant_id: tenantId }).whereNot({ kid }).whereNull('retired_at').update({ retired_at: now });
+    async retireAllExcept(tenantId: string, kids: readonly string[], now: number): Promise<void> {
+      await keys().where({ tenant_id: tenantId }).whereNotIn('kid', kids).whereNull('retired_at').update({ retired_at: now });
     },
   };
 }

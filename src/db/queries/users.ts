@@ -6,6 +6,8 @@ export interface UserRow {
   tenant_id: string;
   username: string;
   email: string | null;
+  /** When a code mailed to `email` last came back (epoch ms), or null. */
+  email_verified_at: number | null;
   password_hash: string;
   roles: string[];
   disabled: boolean;
@@ -33,7 +35,7 @@ const MAX_USERS_PER_EMAIL = 10;
 /** Usernames are unique case-insensitively (SPEC §4). */
 export const usernameKey = (username: string) => username.toLowerCase();
 
-const USER_COLUMNS = 'id, tenant_id, username, username_key, email, password_hash, roles, disabled, created_at, updated_at';
+const USER_COLUMNS = 'id, tenant_id, username, username_key, email, email_verified_at, password_hash, roles, disabled, created_at, updated_at';
 const USER_BY_ID = `SELECT ${USER_COLUMNS} FROM users WHERE tenant_id = ? AND id = ?`;
 const PROFILE_BY_ID = 'SELECT id, username, email, roles, created_at FROM users WHERE tenant_id = ? AND id = ?';
 const USER_BY_USERNAME = `SELECT ${USER_COLUMNS} FROM users WHERE tenant_id = ? AND username_key = ?`;
@@ -69,7 +71,7 @@ export function createUserQueries(db: Knex, reads: Reads = knexReads(db)) {
     async update(
       tenantId: string,
       id: string,
-      patch: Partial<Pick<UserRow, 'password_hash' | 'roles' | 'disabled' | 'email'>>,
+      patch: Partial<Pick<UserRow, 'password_hash' | 'roles' | 'disabled' | 'email' | 'email_verified_at'>>,
     ): Promise<boolean> {
       const { roles, ...rest } = patch;
       const changed = await users()

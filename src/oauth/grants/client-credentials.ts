@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ADMIN_SCOPE, parseScope } from '../../auth/scopes';
+import { ADMIN_SCOPE, OIDC_SCOPES, parseScope } from '../../auth/scopes';
 import { unauthorizedClient } from '../../errors';
 import type { Services } from '../../services';
 import { defineGrant, tokenResponse } from '../grant';
@@ -17,8 +17,10 @@ export const createClientCredentialsGrant = ({ config, tenantId, sessions, acces
     parameters,
     async handle({ scope }, { client, ip, userAgent }) {
       if (!client.confidential) throw unauthorizedClient('Only a confidential client may use client_credentials.');
-      // SPEC §3.3: `admin` is for users with the admin role; a client's scope may list it for its users, never for itself.
-      const allowed = parseScope(client.scope).filter((s) => s !== ADMIN_SCOPE);
+      // SPEC §3.3: `admin` is for users with the admin role; a client's scope may list it (and the
+      // OpenID Connect scopes, which are about a user) for its users, never for itself.
+      const forUsersOnly = new Set<string>([ADMIN_SCOPE, ...OIDC_SCOPES]);
+      const allowed = parseScope(client.scope).filter((s) => !forUsersOnly.has(s));
       const scopes = grantScopes(scope, allowed, allowed);
       const now = Date.now();
       const session = await sessions.start(

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { signJws } from '../auth/jws';
+import type { KeyRing } from '../auth/key-ring';
+import type { IdTokenAlg } from '../db/queries/clients';
+import { userClaims, type ClaimsUser } from './claims';
+
+/** Everything an id token says, beside the keys and the clock. */
+export interface IdTokenInput {
+  /** The tenant's issuer. */
+  readonly issuer: string;
+  readonly clientId: string;
+  /** The client's `id_token_signed_response_alg`. */
+  readonly alg: IdTokenAlg;
+  readonly user: ClaimsUser;
+  /** The scopes granted: they decide the user claims (OIDC Core §5.4). */
+  readonly scopes: readonly string[];
+  /** The tessera session the tokens belong to. */
+  readonly sessionId: string;
+  /** When the user last authenticated, epoch milliseconds (OIDC Core §2 `auth_time`). */
+  readonly authTime: number;
+  /** Seconds the id token is valid: ACCESS_TOKEN_TTL, as README says. */
+  readonly ttl: number;
+  /** The `nonce` of the authentication request, echoed unchanged. */
+  readonly nonce?: string | undefined;
+  /** The access token issued beside it, for `at_hash`. */
+  readonly accessToken?: string | undefined;
+}
+
+/**
+ * OIDC Core §3.1.3.6 `at_hash`: the left half of the hash of the access token's ASCII octets, with
+ * the hash of the id token's `alg` (SHA-256 for both RS256 and ES256), base64url-encoded.
+ */
+export function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
+}
+
+/** Signs an id token (OIDC Core §2) with the tenant's current key of the client's algorithm. */
+export function signIdToken(keys: KeyRing, input: IdTokenInput, now = Date.now()): string {
+  const iat = Math.floor(now / 1000);
+  const claims = {
+    iss: input.issuer,
+    ...userClaims(input.user, input.scopes),
+    aud: input.clientId,
+    exp: iat + input.ttl,
+    iat,
+    auth_time: Math.floor(input.authTime / 1000),
+    ...(input.nonce !== undefined && { nonce: input.nonce }),
+    azp: input.clientId,
+    sid: input.sessionId,
+    ...(input.accessToken !== undefined && { at_hash: accessTokenHash(input.accessToken) }),
+  };
+  return signJws(keys.signingKeyFor(input.alg), 'JWT', claims);
+}

@@ -24,6 +24,8 @@ interface Limit {
 
 const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
 const grantType = (req: Request) => (req.body as { grant_type?: unknown } | undefined)?.grant_type;
+/** Which sign-in form of the authorization endpoint a request posts (src/authorize/authorize-routes.ts marks it). */
+const signInForm = (req: Request): unknown => req.res?.locals.signInForm;
 
 /**
  * The SPEC §7 limits: `/token` per IP, failed password grants per username+IP, `/signup` per IP;
@@ -61,7 +63,8 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       failuresOnly: true,
       // A right password answered mfa_required is no failed login (src/oauth/token-endpoint.ts sets the flag).
       succeeded: (_req, res) => res.statusCode < 400 || res.locals.credentialsAccepted === true,
-      skip: (req) => grantType(req) !== 'password',
+      // The password grant and the sign-in page count together (SPEC §10).
+      skip: (req) => grantType(req) !== 'password' && signInForm(req) !== 'password',
       key: (req) => {
         const username = (req.body as { username?: unknown } | undefined)?.username;
         return `${clientIp(req)}:${typeof username === 'string' ? username.toLowerCase() : ''}`;
@@ -73,7 +76,7 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       windowMs: 15 * MINUTE,
       limit: config.rateLimits.loginFailures,
       failuresOnly: true,
-      skip: (req) => grantType(req) !== MFA_GRANT_TYPE,
+      skip: (req) => grantType(req) !== MFA_GRANT_TYPE && signInForm(req) !== 'second_factor',
     }),
     signup: limiter({ name: 'signup', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
     // Registering an app is signing one up: the same budget per IP, counted apart.

@@ -12,7 +12,7 @@ import { respond, respondWithError } from './authorization-response';
 import { AuthorizationCodes } from './authorization-codes';
 import { BrowserSessions } from './browser-sessions';
 import { Consents } from './consents';
-import { Interactions, type InteractionHandle } from './interactions';
+import { Interactions, type PendingInteraction } from './interactions';
 import { pageFrame, sendErrorPage, sendPage } from './page-response';
 import { describeScope } from './scope-descriptions';
 import type { BrowserSession } from '../db/queries/browser-sessions';
@@ -59,7 +59,7 @@ export class AuthorizationFlow {
       if (!current || this.needsFreshSignIn(request, current)) {
         if (request.prompt.has('none')) throw authorizationError('login_required', 'The user is not signed in.');
         const handle = await this.interactions.start(req, res, request);
-        this.showLogin(res, client!, handle, request.loginHint ?? '');
+        this.showLogin(res, client!, { ...handle, request }, request.loginHint ?? '');
         return;
       }
       await this.proceed(req, res, client!, request, { session: current, user: current.user });
@@ -96,7 +96,7 @@ export class AuthorizationFlow {
       if (request.prompt.has('none')) throw authorizationError('consent_required', 'The user has not allowed this application yet.');
       const handle = await this.interactions.start(req, res, request);
       await this.interactions.setUser(handle, signedIn.user.id);
-      this.showConsent(res, client, handle, signedIn.user, scopes);
+      this.showConsent(res, client, { ...handle, request }, signedIn.user, scopes);
       return;
     }
     await this.issueCode(res, client, request, signedIn, scopes);
@@ -116,13 +116,13 @@ export class AuthorizationFlow {
     respond(res, this.frame, this.services.config.issuer, request, { code });
   }
 
-  showLogin(res: Response, client: ClientRow, handle: InteractionHandle, username: string, error?: string, status = 200): void {
+  showLogin(res: Response, client: ClientRow, handle: PendingInteraction, username: string, error?: string, status = 200): void {
     const action = `${res.req.baseUrl}/authorize/login`;
     const forgotPasswordUrl = `${res.req.baseUrl}/`;
-    sendPage(res, status, loginPage(this.frame, { action, interaction: handle.id, csrfToken: handle.csrfToken, clientName: client.name, username, forgotPasswordUrl, ...(error ? { error } : {}) }));
+    sendPage(res, status, loginPage(this.frame, { action, interaction: handle.id, csrfToken: handle.csrfToken, clientName: client.name, username, forgotPasswordUrl, ...(error ? { error } : {}) }), { redirectUri: handle.request.redirectUri });
   }
 
-  showConsent(res: Response, client: ClientRow, handle: InteractionHandle, user: UserRow, scopes: readonly string[]): void {
+  showConsent(res: Response, client: ClientRow, handle: PendingInteraction, user: UserRow, scopes: readonly string[]): void {
     const page = consentPage(this.frame, {
       action: `${res.req.baseUrl}/authorize/consent`,
       interaction: handle.id,
@@ -131,7 +131,7 @@ export class AuthorizationFlow {
       username: user.username,
       scopes: scopes.map(describeScope),
     });
-    sendPage(res, 200, page, { image: client.logo_uri });
+    sendPage(res, 200, page, { image: client.logo_uri, redirectUri: handle.request.redirectUri });
   }
 
   /** OIDC Core §3.1.2.1: `prompt=login` always, `max_age` once the last sign-in is older. */

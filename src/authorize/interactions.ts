@@ -19,8 +19,12 @@ export interface InteractionHandle {
   readonly csrfToken: string;
 }
 
-export interface Interaction extends InteractionHandle {
+/** An interaction with the request it serves: what its pages need (their forms lead back to its redirect URI). */
+export interface PendingInteraction extends InteractionHandle {
   readonly request: AuthorizationRequest;
+}
+
+export interface Interaction extends PendingInteraction {
   /** The user whose password was right, while the second factor is awaited. */
   readonly userId: string | null;
 }

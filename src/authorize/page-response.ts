@@ -25,7 +25,9 @@ function contentSecurityPolicy(formTargets: readonly string[], images: readonly 
 const originOf = (uri: string | null | undefined): string[] => {
   if (!uri) return [];
   try {
-    return [new URL(uri).origin];
+    const url = new URL(uri);
+    // A private-use scheme (RFC 8252 §7.1) has no origin: CSP names it by its scheme.
+    return [url.origin === 'null' ? url.protocol : url.origin];
   } catch {
     return [];
   }

@@ -100,7 +100,7 @@ export class SignIn {
 
   private showTwoFactor(res: Response, interaction: Interaction, error?: string, status = 200): void {
     const action = `${res.req.baseUrl}/authorize/two-factor`;
-    sendPage(res, status, twoFactorPage(this.flow.frame, { action, interaction: interaction.id, csrfToken: interaction.csrfToken, ...(error ? { error } : {}) }));
+    sendPage(res, status, twoFactorPage(this.flow.frame, { action, interaction: interaction.id, csrfToken: interaction.csrfToken, ...(error ? { error } : {}) }), { redirectUri: interaction.request.redirectUri });
   }
 
   /**

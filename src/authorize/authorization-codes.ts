@@ -34,11 +34,11 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/; // RFC 7636 §4.1
 export class AuthorizationCodes {
   private readonly queries: ReturnType<typeof createAuthorizationCodeQueries>;
 
-  constructor(private readonly services: Pick<Services, 'db' | 'tenantId' | 'sessions'>) {
+  constructor(private readonly services: Pick<Services, 'db' | 'tenantId' | 'sessions' | 'clock'>) {
     this.queries = createAuthorizationCodeQueries(services.db);
   }
 
-  async issue(grant: CodeGrant, now = Date.now()): Promise<string> {
+  async issue(grant: CodeGrant, now = this.services.clock()): Promise<string> {
     await this.queries.deleteExpired(now - CODE_TTL_MS);
     const code = randomBytes(32).toString('base64url');
     await this.queries.insert({
@@ -64,7 +64,7 @@ export class AuthorizationCodes {
    * expired or foreign code, another redirect URI or a wrong verifier. A code presented again
    * revokes the session its first use started (RFC 6749 §4.1.2).
    */
-  async redeem(code: string, clientId: string, redirectUri: string | undefined, verifier: string, now = Date.now()): Promise<Redemption> {
+  async redeem(code: string, clientId: string, redirectUri: string | undefined, verifier: string, now = this.services.clock()): Promise<Redemption> {
     const codeHash = hashCode(code);
     const row = await this.queries.find(this.services.tenantId, codeHash);
     if (!row || row.client_id !== clientId) throw invalidGrant('The authorization code is invalid.');

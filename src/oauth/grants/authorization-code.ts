@@ -28,7 +28,7 @@ export const createAuthorizationCodeGrant = (services: Services) => {
     async handle({ code: presented, redirect_uri: redirectUri, code_verifier: verifier }, context) {
       const { client } = context;
       const now = Date.now();
-      const { code, sessionId } = await codes.redeem(presented, client.id, redirectUri, verifier, now);
+      const { code, sessionId } = await codes.redeem(presented, client.id, redirectUri, verifier);
       const signIn = await sessions.find(code.browser_session_id);
       if (!signIn || signIn.revoked_at !== null || signIn.expires_at <= now) throw invalidGrant('The sign-in this code came from has ended.');
       const user = await users.queries.findById(tenantId, code.user_id);

@@ -71,36 +71,35 @@ export function authorizeRoutes(api: Api, router: Router, services: Services, li
     (_input, req, res) => flow.authorize(req, res, form(req)),
   );
 
+  // The three forms of an interaction: each posts its CSRF token and interaction id beside its own fields.
   const interaction = { interaction: z.string(), csrf_token: z.string() };
-  api.route(
-    router,
+  const forms = [
     {
-      method: 'post', path: '/authorize/login', tag: TAG, summary: 'The sign-in form: username and password', bodyTypes: FORM,
-      documentedBody: z.object({ ...interaction, username: z.string(), password: z.string() }),
-      before: formLimit('password', limits.failedLogins, flow.frame),
-      responses: { ...responses, 403: page('CSRF check failed, or e-mail verification pending'), 429: page('Too many failed sign-ins') },
+      path: '/authorize/login', summary: 'The sign-in form: username and password', fields: { username: z.string(), password: z.string() },
+      before: formLimit('password', limits.failedLogins, flow.frame), refused: 'CSRF check failed, or e-mail verification pending', limited: 'Too many failed sign-ins',
+      handle: signIn.password.bind(signIn),
     },
-    (_input, req, res) => signIn.password(req, res),
-  );
-  api.route(
-    router,
     {
-      method: 'post', path: '/authorize/two-factor', tag: TAG, summary: 'The second step of signing in: an authenticator or recovery code', bodyTypes: FORM,
-      documentedBody: z.object({ ...interaction, otp: z.string() }),
-      before: formLimit('second_factor', limits.failedMfa, flow.frame),
-      responses: { ...responses, 403: page('CSRF check failed'), 429: page('Too many wrong codes') },
+      path: '/authorize/two-factor', summary: 'The second step of signing in: an authenticator or recovery code', fields: { otp: z.string() },
+      before: formLimit('second_factor', limits.failedMfa, flow.frame), refused: 'CSRF check failed', limited: 'Too many wrong codes',
+      handle: signIn.secondFactor.bind(signIn),
     },
-    (_input, req, res) => signIn.secondFactor(req, res),
-  );
-  api.route(
-    router,
     {
-      method: 'post', path: '/authorize/consent', tag: TAG, summary: 'The consent form: Allow or Deny (access_denied)', bodyTypes: FORM,
-      documentedBody: z.object({ ...interaction, decision: z.enum(['allow', 'deny']) }),
-      responses: { ...responses, 403: page('CSRF check failed') },
+      path: '/authorize/consent', summary: 'The consent form: Allow or Deny (access_denied)', fields: { decision: z.enum(['allow', 'deny']) },
+      before: [], refused: 'CSRF check failed', limited: undefined,
+      handle: signIn.consent.bind(signIn),
     },
-    (_input, req, res) => signIn.consent(req, res),
-  );
+  ];
+  for (const { path, summary, fields, before, refused, limited, handle } of forms) {
+    api.route(
+      router,
+      {
+        method: 'post', path, tag: TAG, summary, bodyTypes: FORM, documentedBody: z.object({ ...interaction, ...fields }), before,
+        responses: { ...responses, 403: page(refused), ...(limited === undefined ? {} : { 429: page(limited) }) } as Record<number, { description: string }>,
+      },
+      (_input, req, res) => handle(req, res),
+    );
+  }
 
   const endSessionParams = z.object({
     id_token_hint: z.string().optional(), client_id: z.string().optional(), post_logout_redirect_uri: z.string().optional(), state: z.string().optional(),

@@ -87,6 +87,13 @@ function suite(database: DatabaseKind) {
     await rp?.close();
   });
 
+  /** A fresh browser (its own cookies) with one page. */
+  async function newPage() {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(STEP_MS);
+    return { context, page: await context.newPage() };
+  }
+
   // On PostgreSQL only the full code flows run: the rest is the same code over the same queries.
   const onSqlite = (title: string, test: () => Promise<void>) => {
     if (database === 'sqlite') it(title, test);
@@ -111,9 +118,7 @@ function suite(database: DatabaseKind) {
     const client = await registered(server);
     const config = await relyingParty(oidc, server, client);
     const request = await attempt(oidc, config, rp.redirectUri);
-    const context = await browser.newContext();
-    context.setDefaultTimeout(STEP_MS);
-    const page = await context.newPage();
+    const { context, page } = await newPage();
     await page.goto(reachable(server, request.url));
     await screenshot(page, 'oidc-1-login');
     await signInOnPage(page, 'alice');
@@ -142,9 +147,7 @@ function suite(database: DatabaseKind) {
   it('answers prompt=none without a browser session with login_required, and Deny with access_denied', async () => {
     const client = await registered(server, { confidential: false });
     const config = await relyingParty(oidc, server, client);
-    const context = await browser.newContext();
-    context.setDefaultTimeout(STEP_MS);
-    const page = await context.newPage();
+    const { context, page } = await newPage();
     const silent = await attempt(oidc, config, rp.redirectUri, { prompt: 'none' });
     await page.goto(reachable(server, silent.url));
     const refused = await rp.next();
@@ -164,9 +167,7 @@ function suite(database: DatabaseKind) {
   it('lets a public client with PKCE sign in; its code works once, and a replay ends what the first use issued', async () => {
     const client = await registered(server, { confidential: false, firstParty: true, scope: 'openid profile offline_access tasks:read' });
     const config = await relyingParty(oidc, server, client);
-    const context = await browser.newContext();
-    context.setDefaultTimeout(STEP_MS);
-    const page = await context.newPage();
+    const { context, page } = await newPage();
     const request = await attempt(oidc, config, rp.redirectUri, { scope: 'openid offline_access tasks:read', response_mode: 'form_post' });
     await page.goto(reachable(server, request.url));
     await signInOnPage(page, 'alice');
@@ -187,9 +188,7 @@ function suite(database: DatabaseKind) {
     const { secret } = await enableTwoFactor(server, (await login(server, 'bob')).access_token, clock);
     const client = await registered(server, { firstParty: true });
     const config = await relyingParty(oidc, server, client);
-    const context = await browser.newContext();
-    context.setDefaultTimeout(STEP_MS);
-    const page = await context.newPage();
+    const { context, page } = await newPage();
     const request = await attempt(oidc, config, rp.redirectUri);
     await page.goto(reachable(server, request.url));
     await signInOnPage(page, 'bob');
@@ -223,9 +222,7 @@ function suite(database: DatabaseKind) {
   onSqlite('signs the person out at end_session_endpoint: back to the registered URI with state, and the tokens stop working', async () => {
     const client = await registered(server, { firstParty: true });
     const config = await relyingParty(oidc, server, client);
-    const context = await browser.newContext();
-    context.setDefaultTimeout(STEP_MS);
-    const page = await context.newPage();
+    const { context, page } = await newPage();
     const request = await attempt(oidc, config, rp.redirectUri);
     await page.goto(reachable(server, request.url));
     await signInOnPage(page, 'alice');
@@ -254,9 +251,7 @@ function suite(database: DatabaseKind) {
     const client = await registered(acme, { firstParty: true });
     const config = await relyingParty(oidc, acme, client);
     expect(config.serverMetadata().issuer).to.equal(`${server.tessera.services.config.issuer}/t/acme`);
-    const context = await browser.newContext();
-    context.setDefaultTimeout(STEP_MS);
-    const page = await context.newPage();
+    const { context, page } = await newPage();
     const request = await attempt(oidc, config, rp.redirectUri);
     expect(request.url.pathname).to.equal('/t/acme/authorize');
     await page.goto(reachable(server, request.url));

@@ -5,7 +5,7 @@ import { notFound } from '../errors';
 import type { Api } from '../http/api';
 import { errorResponses } from '../http/openapi-responses';
 import { publicClient } from '../oauth/clients';
-import { newClientBody, newClientOf } from '../oauth/client-metadata';
+import { clientPatchBody, newClientBody, newClientOf, updateClient } from '../oauth/client-metadata';
 import type { Services } from '../services';
 import { emailSchema, passwordSchema, rolesSchema, usernameSchema } from './account-rules';
 import type { UserRow } from '../db/queries/users';
@@ -122,6 +122,18 @@ export function adminRoutes(api: Api, router: Router, services: Services): void 
         .location(`${req.baseUrl}/admin/clients/${client.id}`)
         .set('Cache-Control', 'no-store')
         .json({ ...publicClient(client), ...(secret === undefined ? {} : { client_secret: secret }) });
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'patch', path: '/admin/clients/:id', tag: TAG, summary: 'Change a client: its name, scope, grant types, redirect URIs and OpenID Connect metadata', auth: admin,
+      params: idParams, body: clientPatchBody,
+      responses: { 200: { description: 'The client', schema: clientJson }, ...errorResponses('auth', 'notFound', 'conflict') },
+    },
+    async ({ params, body }, _req, res) => {
+      res.json(publicClient(await updateClient(clients, tenantId, params.id, body)));
     },
   );
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { signJws } from '../auth/jws';
 import type { KeyRing } from '../auth/key-ring';
-import type { IdTokenAlg } from '../db/queries/clients';
+import type { ClientRow, IdTokenAlg } from '../db/queries/clients';
+import type { Services } from '../services';
 import { userClaims, type ClaimsUser } from './claims';
 
 /** Everything an id token says, beside the keys and the clock. */
@@ -50,4 +51,36 @@ export function signIdToken(keys: KeyRing, input: IdTokenInput, now = Date.now()
     ...(input.accessToken !== undefined && { at_hash: accessTokenHash(input.accessToken) }),
   };
   return signJws(keys.signingKeyFor(input.alg), 'JWT', claims);
+}
+
+/** What a grant knows when it answers with an id token (OIDC Core §3.1.3.3). */
+export interface IdTokenGrant {
+  readonly client: Pick<ClientRow, 'id' | 'id_token_signed_response_alg'>;
+  readonly user: ClaimsUser;
+  readonly scopes: readonly string[];
+  readonly sessionId: string;
+  /** When the user last authenticated, epoch milliseconds. */
+  readonly authTime: number;
+  readonly nonce?: string | undefined;
+  readonly accessToken: string;
+}
+
+/** The id token of a token response: the tenant's issuer and keys, the client's algorithm, ACCESS_TOKEN_TTL. */
+export function idTokenFor({ keys, config }: Pick<Services, 'keys' | 'config'>, grant: IdTokenGrant, now = Date.now()): string {
+  return signIdToken(
+    keys,
+    {
+      issuer: config.issuer,
+      clientId: grant.client.id,
+      alg: grant.client.id_token_signed_response_alg,
+      user: grant.user,
+      scopes: grant.scopes,
+      sessionId: grant.sessionId,
+      authTime: grant.authTime,
+      ttl: config.accessTokenTtl,
+      nonce: grant.nonce,
+      accessToken: grant.accessToken,
+    },
+    now,
+  );
 }

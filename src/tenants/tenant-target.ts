@@ -10,9 +10,9 @@ export interface TenantTarget {
 }
 
 const TENANT_PATH = /^\/t\/([^/]+)(\/.*)?$/;
-const METADATA_PATH = '/.well-known/oauth-authorization-server';
 // RFC 8414 §3.1: the metadata of issuer <ISSUER>/t/<id> is at the well-known path with /t/<id> inserted after it.
-const PATH_INSERTED_METADATA = /^\/\.well-known\/oauth-authorization-server\/t\/([^/]+)$/;
+// Some clients (MCP's, for one) look for the OpenID Connect document the same way (RFC 8414 §5).
+const PATH_INSERTED_METADATA = /^(\/\.well-known\/(?:oauth-authorization-server|openid-configuration))\/t\/([^/]+)$/;
 
 /** The host name of a Host header: lower case, without the port. */
 function hostName(host: string | undefined): string {
@@ -34,7 +34,7 @@ export function tenantTarget(hosts: ReadonlyMap<string, string>, host: string | 
   const mapped = hosts.get(hostName(host));
   if (mapped !== undefined) return { tenantId: mapped, basePath: '', path };
   const inserted = PATH_INSERTED_METADATA.exec(path);
-  if (inserted) return other(inserted[1]!, '', METADATA_PATH);
+  if (inserted) return other(inserted[2]!, '', inserted[1]!);
   const prefixed = TENANT_PATH.exec(path);
   if (!prefixed) return { tenantId: BUILT_IN_TENANT, basePath: '', path };
   return other(prefixed[1]!, basePathOf(prefixed[1]!), prefixed[2] ?? '/');

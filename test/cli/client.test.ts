@@ -144,6 +144,29 @@ describe('tessera client', () => {
     expect((await listed()).map((c) => c.name)).to.not.include('bad');
   });
 
+  it('updates a client: the options given replace what it had, so its secret may move to the body', async () => {
+    const bot = await add('mover', '--scope', 'push');
+    const stdout = await cli.ok(['client', 'update', bot.id, '--auth-method', 'client_secret_post', '--redirect-uri', 'https://mover.example/cb', '--name', 'Mover', '--first-party']);
+    expect(stdout).to.equal(`updated client ${bot.id}\n`);
+    expect((await listed()).find((c) => c.client_id === bot.id)).to.deep.include({ name: 'Mover', token_endpoint_auth_method: 'client_secret_post', redirect_uris: ['https://mover.example/cb'], first_party: true });
+    expect((await clientCredentials(bot.id, bot.secret)).status).to.equal(401);
+    const body = await server.post('/token').type('form').send({ grant_type: 'client_credentials', client_id: bot.id, client_secret: bot.secret });
+    expect(body.status, JSON.stringify(body.body)).to.equal(200);
+    await cli.ok(['client', 'update', bot.id, '--third-party']);
+    expect((await listed()).find((c) => c.client_id === bot.id)).to.deep.include({ first_party: false });
+  });
+
+  it('refuses an update that would break the client (exit 1, with the reason), of the built-in client, or of an unknown one', async () => {
+    const bot = await add('kept', '--scope', 'push');
+    const broken = await cli.run(['client', 'update', bot.id, '--auth-method', 'none']);
+    expect(broken.code).to.equal(1);
+    expect(broken.stderr).to.include('token_endpoint_auth_method');
+    expect((await cli.run(['client', 'update', 'tessera', '--third-party'])).code).to.equal(1);
+    expect((await cli.run(['client', 'update', 'c_nobody', '--third-party'])).stderr).to.match(/no such client/i);
+    expect((await cli.run(['client', 'update', bot.id])).code, 'nothing to change').to.equal(2);
+    expect((await cli.run(['client', 'update', bot.id, '--redirect-uri', 'http://kept.example/'])).code).to.equal(2);
+  });
+
   it('exits 2 when adding a client without a name', async () => {
     const { code, stderr } = await cli.run(['client', 'add']);
     expect(code).to.equal(2);

@@ -124,12 +124,13 @@ describe('tessera doctor', () => {
     expect(existsSync(cli.databaseFile)).to.equal(false);
   });
 
-  it('warns about an http ISSUER in production, RATE_LIMITS=off and HOST=0.0.0.0 without TRUST_PROXY, and still exits 0', async () => {
+  it('warns about an http ISSUER in production, RATE_LIMITS=off (with open client registration) and HOST=0.0.0.0 without TRUST_PROXY, and still exits 0', async () => {
     await cli.ok(['keys', 'list']);
-    const env = { NODE_ENV: 'production', ISSUER: 'http://auth.example.test', RATE_LIMITS: 'off', HOST: '0.0.0.0' };
+    const env = { NODE_ENV: 'production', ISSUER: 'http://auth.example.test', RATE_LIMITS: 'off', HOST: '0.0.0.0', CLIENT_REGISTRATION: 'open' };
     const result = await cli.run(['doctor'], { env });
     expect(result.code).to.equal(0);
-    expect(linesOf(result, 'warn').map((line) => line.slice(6).split(':')[0])).to.deep.equal(['issuer', 'rate limits', 'listen address']);
+    expect(linesOf(result, 'warn').map((line) => line.slice(6).split(':')[0])).to.deep.equal(['issuer', 'rate limits', 'client registration', 'listen address']);
+    expect(result.stdout).to.match(/^warn {2}client registration: CLIENT_REGISTRATION=open with RATE_LIMITS=off/m);
     expect(result.stdout).to.match(/^warn {2}issuer: http:\/\/auth\.example\.test is plain http in production/m);
     expect(result.stdout).to.match(/^warn {2}listen address: 0\.0\.0\.0:8080 .*TRUST_PROXY/m);
   });

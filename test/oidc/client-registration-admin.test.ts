@@ -92,6 +92,37 @@ onEachDatabase('OpenID Connect clients in the admin API', (database) => {
     }
   });
 
+  it('changes a client with PATCH /admin/clients/:id: redirect URIs, auth method, first-party, logo removed', async () => {
+    const created = (await addClient({ name: 'legacy', redirect_uris: ['https://legacy.example/cb'], logo_uri: 'https://legacy.example/logo.png' }).expect(201)).body;
+    const patch = (body: object) => server.request.patch(`/admin/clients/${created.client_id}`).set(bearer(admin.access_token)).send(body);
+    const res = await patch({ redirect_uris: ['https://legacy.example/cb', 'https://legacy.example/cb2'], token_endpoint_auth_method: 'client_secret_post', first_party: true, logo_uri: null, name: 'Legacy' });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.deep.include({ name: 'Legacy', redirect_uris: ['https://legacy.example/cb', 'https://legacy.example/cb2'], token_endpoint_auth_method: 'client_secret_post', first_party: true });
+    expect(res.body).to.not.have.any.keys('logo_uri', 'client_secret');
+    expect((await listClients()).find((client) => client.client_id === created.client_id)).to.deep.equal(res.body);
+    // The secret now goes in the body, as the client is registered now.
+    const token = await server.request.post('/token').type('form').send({ grant_type: 'refresh_token', refresh_token: 'x', client_id: created.client_id, client_secret: created.client_secret });
+    expectError(token, 400, 'invalid_grant');
+  });
+
+  it('refuses a change that would break the client, and any change of the built-in one', async () => {
+    const created = (await addClient({ name: 'web', redirect_uris: ['https://web.example/cb'] }).expect(201)).body;
+    const patch = (id: string, body: object) => server.request.patch(`/admin/clients/${id}`).set(bearer(admin.access_token)).send(body);
+    for (const [body, field] of [
+      [{ redirect_uris: [] }, 'redirect_uris'],
+      [{ token_endpoint_auth_method: 'none' }, 'token_endpoint_auth_method'],
+      [{ redirect_uris: ['http://web.example/cb'] }, 'redirect_uris.0'],
+      [{ confidential: false }, 'confidential'],
+      [{}, '(body)'],
+    ] as Array<[object, string]>) {
+      const res = await patch(created.client_id, body);
+      expectError(res, 400, 'validation_failed');
+      expect(detailFields(res), JSON.stringify(body)).to.include(field);
+    }
+    expectError(await patch('tessera', { first_party: false }), 409, 'conflict');
+    expectError(await patch('c_nobody', { first_party: false }), 404, 'not_found');
+  });
+
   it("shows the built-in client as first-party, public, with the issuer's web client as its redirect URIs", async () => {
     const builtIn = (await listClients()).find((client) => client.client_id === 'tessera');
     expect(builtIn).to.deep.include({

@@ -59,5 +59,9 @@ onEachDatabase('OpenID Connect discovery', (database) => {
     });
     const rfc8414 = await server.request.get('/.well-known/oauth-authorization-server/t/acme');
     expect(rfc8414.body.issuer).to.equal(`${RP_ISSUER}/t/acme`);
+    // The path-inserted form of the OpenID Connect document, which MCP clients try first.
+    const inserted = await server.request.get('/.well-known/openid-configuration/t/acme');
+    expect(inserted.body).to.deep.equal(rfc8414.body);
+    expect((await server.request.get('/.well-known/openid-configuration/t/nobody')).status).to.equal(404);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { UserRow } from '../../src/db/queries/users';
-import { accessTokenHash, signIdToken, type IdTokenInput } from '../../src/oidc/id-token';
+import { accessTokenHash, idTokenFor, signIdToken, type IdTokenInput } from '../../src/oidc/id-token';
 import { onEachDatabase, startServer, type TestServer } from '../support/server';
 import { login, signup } from '../support/users';
 
@@ -86,6 +86,17 @@ onEachDatabase('id tokens', (database) => {
     const bob = (await server.tessera.services.users.queries.findByUsername('default', 'bob'))!;
     const none = (await verify(signIdToken(server.tessera.services.keys, input({ user: bob, scopes: ['openid', 'email', 'profile'] })))).payload;
     expect(none).to.include({ sub: bob.id, preferred_username: 'bob' }).and.not.have.any.keys('email', 'email_verified');
+  });
+
+  it("makes a token response's id token with the tenant's issuer, the client's algorithm and ACCESS_TOKEN_TTL", async () => {
+    const { access_token: accessToken, scope } = await login(server, 'alice', 'correct horse battery', { scope: 'openid profile' });
+    const now = Date.now();
+    const client = { id: 'c_relying_party', id_token_signed_response_alg: 'ES256' as const };
+    const token = idTokenFor(server.tessera.services, { client, user: alice, scopes: scope.split(' '), sessionId: 's-2', authTime: now, accessToken }, now);
+    const { payload, protectedHeader } = await verify(token);
+    expect(protectedHeader.alg).to.equal('ES256');
+    expect(payload).to.include({ iss: ISSUER, aud: 'c_relying_party', sid: 's-2', preferred_username: 'alice', at_hash: accessTokenHash(accessToken) });
+    expect(payload.exp! - payload.iat!).to.equal(server.tessera.services.config.accessTokenTtl);
   });
 
   it('keeps id tokens verifiable across a key rotation, and signs new ones with the new key', async () => {

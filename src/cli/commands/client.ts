@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { ClientRow } from '../../db/queries/clients';
-import { newClientBody, newClientOf } from '../../oauth/client-metadata';
+import { ApiError } from '../../errors';
+import { clientPatchBody, newClientBody, newClientOf, updateClient } from '../../oauth/client-metadata';
 import { publicClient } from '../../oauth/clients';
 import { CliError, parseCommandArgs, printRows, type Command } from '../command';
 import { tenantOption, withServices } from '../context';
@@ -21,11 +23,39 @@ const usage = `Usage:
     --first-party                     skips the consent page
     --id-token-alg RS256|ES256        how its id tokens are signed (default RS256)
     --client-uri <url> / --logo-uri <url>   shown on the consent page
+  tessera client update <client_id> [options]
+      changes what the options give (--redirect-uri and --post-logout-redirect-uri replace the
+      lists); also --name <name>, and --third-party to undo --first-party
   tessera client list [--json]
   tessera client remove <client_id>   ends every session of the client
 
 Options:
   --tenant <id>   the clients of that tenant (default: the built-in one)`;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** The metadata the options of `add` and `update` give, in the admin API's field names. */
+const metadataOf = (values: Values) => ({
+  scope: values.scope,
+  grant_types: (values['grant-types'] as string | undefined)?.split(',').map((s) => s.trim()),
+  token_endpoint_auth_method: values['auth-method'],
+  redirect_uris: values['redirect-uri'],
+  post_logout_redirect_uris: values['post-logout-redirect-uri'],
+  first_party: values['third-party'] ? false : values['first-party'],
+  id_token_signed_response_alg: values['id-token-alg'],
+  client_uri: values['client-uri'],
+  logo_uri: values['logo-uri'],
+});
+
+function parsed<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new CliError(`${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}\n\n${usage}`, 2);
+}
+
+const detailsOf = (error: ApiError) =>
+  ((error.body.details ?? []) as Array<{ field: string; message: string }>).map((d) => `\n  ${d.field}: ${d.message}`).join('');
 
 const listed = (client: ClientRow) => ({
   client_id: client.id,
@@ -38,7 +68,7 @@ const listed = (client: ClientRow) => ({
 
 export const client: Command = {
   name: 'client',
-  summary: 'register, list and remove OAuth clients',
+  summary: 'register, change, list and remove OAuth clients',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
@@ -51,6 +81,8 @@ export const client: Command = {
         public: { type: 'boolean' },
         'auth-method': { type: 'string' },
         'first-party': { type: 'boolean' },
+        'third-party': { type: 'boolean' },
+        name: { type: 'string' },
         'id-token-alg': { type: 'string' },
         'client-uri': { type: 'string' },
         'logo-uri': { type: 'string' },
@@ -68,30 +100,29 @@ export const client: Command = {
     await withServices(async ({ clients, tenantId }) => {
       switch (action) {
         case 'add': {
-          const parsed = newClientBody.safeParse({
+          const input = parsed(newClientBody, {
             name: argument,
-            scope: values.scope,
-            grant_types: values['grant-types']?.split(',').map((s) => s.trim()),
+            ...metadataOf(values),
             ...(values.public && { confidential: false }),
             token_endpoint_auth_method: values['auth-method'] ?? (values.public ? 'none' : undefined),
-            redirect_uris: values['redirect-uri'],
-            post_logout_redirect_uris: values['post-logout-redirect-uri'],
-            first_party: values['first-party'],
-            id_token_signed_response_alg: values['id-token-alg'],
-            client_uri: values['client-uri'],
-            logo_uri: values['logo-uri'],
           });
-          if (!parsed.success) {
-            const issue = parsed.error.issues[0];
-            throw new CliError(`${issue?.path.join('.') || 'name'}: ${issue?.message ?? 'invalid'}\n\n${usage}`, 2);
-          }
-          const { client: created, secret } = await clients.create(newClientOf(tenantId, parsed.data));
+          const { client: created, secret } = await clients.create(newClientOf(tenantId, input));
           const shown = { ...publicClient(created), ...(secret === undefined ? {} : { client_secret: secret }) };
           if (values.json) process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
           else {
             process.stdout.write(`client_id:     ${created.id}\n`);
             if (secret !== undefined) process.stdout.write(`client_secret: ${secret}\n(the secret is shown this once only; store it now)\n`);
           }
+          return;
+        }
+        case 'update': {
+          if (!argument) throw new CliError(`a client id is required\n\n${usage}`, 2);
+          const patch = parsed(clientPatchBody, { name: values.name, ...metadataOf(values) });
+          const updated = await updateClient(clients, tenantId, argument, patch).catch((error: unknown) => {
+            throw new CliError(error instanceof ApiError ? `${error.description}${detailsOf(error)}` : String(error));
+          });
+          if (values.json) process.stdout.write(`${JSON.stringify(publicClient(updated), null, 2)}\n`);
+          else process.stdout.write(`updated client ${updated.id}\n`);
           return;
         }
         case 'list': {

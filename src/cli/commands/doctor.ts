@@ -139,7 +139,10 @@ function checkSettings(config: Config): Check[] {
       : check('ok', 'issuer', config.issuer),
     config.rateLimits.enabled
       ? check('ok', 'rate limits', 'on')
-      : check('warn', 'rate limits', 'RATE_LIMITS=off: no limit on /token, /signup, failed logins or socket handshakes per IP; only for benchmarks or behind a gateway that limits'),
+      : check('warn', 'rate limits', 'RATE_LIMITS=off: no limit on /token, /signup, /register, failed logins or socket handshakes per IP; only for benchmarks or behind a gateway that limits'),
+    config.clientRegistration === 'open' && !config.rateLimits.enabled
+      ? check('warn', 'client registration', 'CLIENT_REGISTRATION=open with RATE_LIMITS=off: anyone may register any number of clients')
+      : check('ok', 'client registration', config.clientRegistration),
     ALL_INTERFACES.has(config.host) && config.trustProxy === false
       ? check('warn', 'listen address', `${address} listens on every interface and TRUST_PROXY is not set: behind a reverse proxy every client looks like the proxy to rate limits and session IPs`)
       : check('ok', 'listen address', address),

@@ -5,7 +5,7 @@ import { invalidGrant } from '../../errors';
 import type { Services } from '../../services';
 import { defineGrant } from '../grant';
 import { startUserSession } from '../user-session';
-import { signIdToken } from '../../oidc/id-token';
+import { idTokenFor } from '../../oidc/id-token';
 
 const parameters = z.object({
   code: z.string().min(1).max(256),
@@ -20,7 +20,7 @@ const parameters = z.object({
  * for clients that may refresh, and third-party ones only with `offline_access`; an id_token with `openid`.
  */
 export const createAuthorizationCodeGrant = (services: Services) => {
-  const { tenantId, users, sessions, keys, config } = services;
+  const { tenantId, users, sessions } = services;
   const codes = new AuthorizationCodes(services);
   return defineGrant({
     grantType: 'authorization_code',
@@ -38,10 +38,11 @@ export const createAuthorizationCodeGrant = (services: Services) => {
       const response = await startUserSession(services, user, scopes, context, { refresh, id: sessionId, browserSessionId: code.browser_session_id });
       if (scopes.includes('openid')) {
         // `sid` names the browser session (OIDC Front-Channel Logout §3): the sign-in the app's session hangs from.
-        response.id_token = signIdToken(keys, {
-          issuer: config.issuer, clientId: client.id, alg: client.id_token_signed_response_alg, user, scopes, sessionId: code.browser_session_id,
-          authTime: code.auth_time, ttl: config.accessTokenTtl, nonce: code.nonce ?? undefined, accessToken: response.access_token,
-        }, now);
+        response.id_token = idTokenFor(
+          services,
+          { client, user, scopes, sessionId: code.browser_session_id, authTime: code.auth_time, nonce: code.nonce ?? undefined, accessToken: response.access_token },
+          now,
+        );
       }
       return response;
     },

@@ -45,6 +45,8 @@ export async function up(db: Knex): Promise<void> {
     t.bigInteger('used_at');
     // The token session its first use started: a second use revokes it (RFC 6749 §4.1.2).
     t.string('issued_session_id', 36);
+    // When a second use came: the first use, if still starting its session, revokes it itself.
+    t.bigInteger('replayed_at');
   });
 
   await db.schema.createTable('consents', (t) => {

@@ -55,6 +55,7 @@ export class AuthorizationCodes {
       expires_at: now + CODE_TTL_MS,
       used_at: null,
       issued_session_id: null,
+      replayed_at: null,
     });
     return code;
   }
@@ -70,9 +71,9 @@ export class AuthorizationCodes {
     if (!row || row.client_id !== clientId) throw invalidGrant('The authorization code is invalid.');
     const sessionId = randomUUID();
     if (!(await this.queries.consume(codeHash, sessionId, now))) {
-      const first = await this.queries.find(this.services.tenantId, codeHash);
-      if (first?.issued_session_id) await this.services.sessions.revoke({ id: first.issued_session_id }, 'authorization_code_reuse', now);
-      throw invalidGrant('The authorization code was already used; what it issued has been revoked.', `code reuse, session ${first?.issued_session_id ?? 'none'}`);
+      const issued = await this.queries.markReplayed(codeHash, now);
+      if (issued) await this.services.sessions.revoke({ id: issued }, 'authorization_code_reuse', now);
+      throw invalidGrant('The authorization code was already used; what it issued has been revoked.', `code reuse, session ${issued ?? 'none'}`);
     }
     if (row.expires_at <= now) throw invalidGrant('The authorization code has expired.');
     if (redirectUri !== row.redirect_uri) throw invalidGrant('redirect_uri is not the one the code was issued for.');
@@ -80,5 +81,15 @@ export class AuthorizationCodes {
     const actual = Buffer.from(VERIFIER.test(verifier) ? s256(verifier) : '');
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw invalidGrant('The code_verifier does not match the code_challenge.');
     return { code: row, sessionId };
+  }
+
+  /**
+   * Called once the session of a redemption has started: a replay that came while it was starting
+   * found no session to revoke, so the session is revoked here and the answer is `invalid_grant`.
+   */
+  async confirm(redemption: Redemption, now = this.services.clock()): Promise<void> {
+    if (!(await this.queries.wasReplayed(redemption.code.code_hash))) return;
+    await this.services.sessions.revoke({ id: redemption.sessionId }, 'authorization_code_reuse', now);
+    throw invalidGrant('The authorization code was used twice; what it issued has been revoked.');
   }
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { AuthorizationCodes } from '../../src/authorize/authorization-codes';
 import { enableTwoFactor, TestClock } from '../accounts/account-security-support';
 import { basicAuth, tokenRequest } from '../support/oauth';
 import { startSecondProcess, startServer, type TestServer } from '../support/server';
@@ -56,5 +57,23 @@ describe('sign-in pages: recovery codes, and codes shared by processes (SPEC §8
     let status = 200;
     while (status !== 401 && Date.now() < deadline) status = (await second.request.get('/tasks').set(bearer(first.body.access_token as string))).status;
     expect(status).to.equal(401);
+  });
+
+  it('revokes the session of a first use that was still starting when the replay came (no race lets it live)', async () => {
+    const services = server.tessera.services;
+    const codes = new AuthorizationCodes(services);
+    const eve = (await services.users.queries.findByUsername(services.tenantId, 'eve'))!;
+    const { verifier, challenge } = pkce();
+    const code = await codes.issue({
+      clientId: app.id, userId: eve.id, redirectUri: REDIRECT_URI, codeChallenge: challenge, nonce: undefined, scopes: ['tasks:read'], browserSessionId: 'b', authTime: clock.now(),
+    });
+    const first = await codes.redeem(code, app.id, REDIRECT_URI, verifier);
+    const replay = await codes.redeem(code, app.id, REDIRECT_URI, verifier).catch((error: unknown) => error);
+    expect((replay as { code?: string }).code).to.equal('invalid_grant');
+    // Only now does the first use's session start, under the id the code recorded.
+    await services.sessions.start({ id: first.sessionId, tenantId: services.tenantId, userId: eve.id, clientId: app.id, scope: 'tasks:read', ip: null, userAgent: null, lifetime: 60 });
+    const confirmed = await codes.confirm(first).catch((error: unknown) => error);
+    expect((confirmed as { code?: string }).code).to.equal('invalid_grant');
+    expect((await services.sessions.find(first.sessionId))?.revoked_reason).to.equal('authorization_code_reuse');
   });
 });

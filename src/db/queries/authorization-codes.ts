@@ -14,6 +14,7 @@ export interface AuthorizationCodeRow {
   expires_at: number;
   used_at: number | null;
   issued_session_id: string | null;
+  replayed_at: number | null;
 }
 
 /** Authorization codes (RFC 6749 §4.1.2), stored as hashes: single use, shared by every process. */
@@ -29,6 +30,14 @@ export function createAuthorizationCodeQueries(db: Knex) {
     /** Uses a code up, naming the session its use starts; false when another request used it first. */
     async consume(codeHash: string, sessionId: string, now: number): Promise<boolean> {
       return (await codes().where({ code_hash: codeHash }).whereNull('used_at').update({ used_at: now, issued_session_id: sessionId })) > 0;
+    },
+    /** Records a second use; returns the session the first use started (or is starting). */
+    async markReplayed(codeHash: string, now: number): Promise<string | null> {
+      await codes().where({ code_hash: codeHash }).whereNull('replayed_at').update({ replayed_at: now });
+      return (await codes().where({ code_hash: codeHash }).first())?.issued_session_id ?? null;
+    },
+    async wasReplayed(codeHash: string): Promise<boolean> {
+      return (await codes().where({ code_hash: codeHash }).whereNotNull('replayed_at').first()) !== undefined;
     },
     /** Deletes codes that expired before `before` (a used one is kept that long, so its replay is still caught). */
     async deleteExpired(before: number): Promise<number> {

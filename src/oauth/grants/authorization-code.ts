@@ -28,7 +28,8 @@ export const createAuthorizationCodeGrant = (services: Services) => {
     async handle({ code: presented, redirect_uri: redirectUri, code_verifier: verifier }, context) {
       const { client } = context;
       const now = Date.now();
-      const { code, sessionId } = await codes.redeem(presented, client.id, redirectUri, verifier);
+      const redemption = await codes.redeem(presented, client.id, redirectUri, verifier);
+      const { code, sessionId } = redemption;
       const signIn = await sessions.find(code.browser_session_id);
       if (!signIn || signIn.revoked_at !== null || signIn.expires_at <= now) throw invalidGrant('The sign-in this code came from has ended.');
       const user = await users.queries.findById(tenantId, code.user_id);
@@ -36,6 +37,7 @@ export const createAuthorizationCodeGrant = (services: Services) => {
       const scopes = parseScope(code.scope);
       const refresh = client.grant_types.includes('refresh_token') && (client.first_party || scopes.includes('offline_access'));
       const response = await startUserSession(services, user, scopes, context, { refresh, id: sessionId, browserSessionId: code.browser_session_id });
+      await codes.confirm(redemption);
       if (scopes.includes('openid')) {
         // `sid` names the browser session (OIDC Front-Channel Logout §3): the sign-in the app's session hangs from.
         response.id_token = idTokenFor(

@@ -74,9 +74,23 @@ describe('connected apps and RP-initiated logout (SPEC §10)', function () {
     expect(redirectParams(await agent.get('/authorize', authorizeParams(app, pkce().challenge, { prompt: 'none' }))).get('error')).to.equal('login_required');
   });
 
-  it('shows a signed-out page instead of following an unregistered post_logout_redirect_uri or a forged hint', async () => {
+  it('asks before signing out when nothing proves the request comes from the person, refusing a forged confirmation', async () => {
     const { agent } = await connect('openid');
-    const out = await agent.post('/end-session', { client_id: app.id, post_logout_redirect_uri: 'https://evil.example/' });
+    const asked = await agent.post('/end-session', { client_id: app.id, post_logout_redirect_uri: 'https://app.example/signed-out', state: 's' });
+    expect(asked.status).to.equal(200);
+    expect(asked.body).to.include('<h1>Sign out?</h1>').and.include('alice');
+    expect(asked.headers.get('content-security-policy')).to.include("frame-ancestors 'none'");
+    const forged = await agent.post('/end-session', { csrf_token: 'x'.repeat(43), client_id: app.id });
+    expect(forged.body).to.include('<h1>Sign out?</h1>');
+    expect(agent.cookies.has('tessera_session')).to.equal(true);
+    const out = await agent.submit(asked.body);
+    expect(out.location).to.equal('https://app.example/signed-out?state=s');
+    expect(agent.cookies.has('tessera_session')).to.equal(false);
+  });
+
+  it('shows a signed-out page instead of following an unregistered post_logout_redirect_uri, and refuses a forged hint', async () => {
+    const { agent, tokens } = await connect('openid');
+    const out = await agent.get('/end-session', { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://evil.example/' });
     expect(out.status).to.equal(200);
     expect(out.location).to.equal(undefined);
     expect(out.body).to.include('Signed out');

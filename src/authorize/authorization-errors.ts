@@ -18,12 +18,15 @@ export class AuthorizationError extends Error {
  */
 export class PageError extends Error {
   override readonly name = 'PageError';
+  /** The SPEC §2 code a client that did not ask for HTML gets. */
+  readonly code: string;
   constructor(
     readonly status: number,
     readonly title: string,
     readonly description: string,
   ) {
     super(description);
+    this.code = status === 403 ? 'forbidden' : 'invalid_request';
   }
 }
 

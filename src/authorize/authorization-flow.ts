@@ -119,7 +119,10 @@ export class AuthorizationFlow {
   showLogin(res: Response, client: ClientRow, handle: PendingInteraction, username: string, error?: string, status = 200): void {
     const action = `${res.req.baseUrl}/authorize/login`;
     const forgotPasswordUrl = `${res.req.baseUrl}/`;
-    sendPage(res, status, loginPage(this.frame, { action, interaction: handle.id, csrfToken: handle.csrfToken, clientName: client.name, username, forgotPasswordUrl, ...(error ? { error } : {}) }), { redirectUri: handle.request.redirectUri });
+    sendPage(res, status, loginPage(this.frame, { action, interaction: handle.id, csrfToken: handle.csrfToken, clientName: client.name, username, forgotPasswordUrl, ...(error ? { error } : {}) }), {
+      redirectUri: handle.request.redirectUri,
+      ...(error ? { problem: { code: 'invalid_grant', description: error } } : {}),
+    });
   }
 
   showConsent(res: Response, client: ClientRow, handle: PendingInteraction, user: UserRow, scopes: readonly string[]): void {

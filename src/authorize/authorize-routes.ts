@@ -32,7 +32,8 @@ const formLimit = (kind: 'password' | 'second_factor', limit: RequestHandler, fr
     void limit(req, res, (error?: unknown) => {
       if (!(error instanceof ApiError) || error.status !== 429) return next(error);
       res.set(error.headers);
-      sendPage(res, 429, messagePage(frame, 'Too many attempts', 'Too many failed attempts from here. Wait a few minutes, then try again.'));
+      const description = 'Too many failed attempts from here. Wait a few minutes, then try again.';
+      sendPage(res, 429, messagePage(frame, 'Too many attempts', description), { problem: { code: 'rate_limited', description } });
     });
   },
 ];

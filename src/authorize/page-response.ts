@@ -33,7 +33,15 @@ const originOf = (uri: string | null | undefined): string[] => {
   }
 };
 
+/** What a 4xx page says to a program: the SPEC §2 error body. */
+export interface Problem {
+  readonly code: string;
+  readonly description: string;
+}
+
 export interface PageOptions {
+  /** For an error page (4xx): the error body sent instead of the page to a client that did not ask for HTML. */
+  readonly problem?: Problem;
   /** Where this page's forms, or the redirects they lead to, may go beside this server: the client's redirect URI. */
   readonly redirectUri?: string;
   /** An image the page shows from elsewhere (the client's logo). */
@@ -43,13 +51,23 @@ export interface PageOptions {
 /** The frame every page is drawn in: the web client's stylesheet, looked up once. */
 export const pageFrame = (): PageFrame => ({ stylesheet: webStylesheet() });
 
-/** Sends a server-rendered page with `Cache-Control: no-store` and its own CSP (SPEC §10: `frame-ancestors 'none'`). */
+/** Browsers ask for HTML when they navigate or post a form; an API client or a probe does not. */
+const wantsHtml = (res: Response) => /\btext\/html\b/.test(res.req.get('accept') ?? '');
+
+/**
+ * Sends a server-rendered page with `Cache-Control: no-store` and its own CSP (SPEC §10:
+ * `frame-ancestors 'none'`). An error (4xx) goes as the SPEC §2 JSON body to a client that did not
+ * ask for HTML: every endpoint's errors stay machine-readable.
+ */
 export function sendPage(res: Response, status: number, page: string, options: PageOptions = {}): void {
+  res.status(status).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+  if (status >= 400 && !wantsHtml(res)) {
+    const problem = options.problem ?? { code: 'invalid_request', description: 'The request was refused.' };
+    res.json({ error: problem.code, error_description: problem.description });
+    return;
+  }
   res
-    .status(status)
     .set({
-      'Cache-Control': 'no-store',
-      Pragma: 'no-cache',
       'Content-Security-Policy': contentSecurityPolicy(originOf(options.redirectUri), originOf(options.image)),
       'X-Frame-Options': 'DENY',
     })
@@ -58,5 +76,5 @@ export function sendPage(res: Response, status: number, page: string, options: P
 }
 
 export function sendErrorPage(res: Response, frame: PageFrame, error: PageError): void {
-  sendPage(res, error.status, messagePage(frame, error.title, error.description));
+  sendPage(res, error.status, messagePage(frame, error.title, error.description), { problem: { code: error.code, description: error.description } });
 }

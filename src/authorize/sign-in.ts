@@ -48,7 +48,8 @@ export class SignIn {
       }
       res.locals.credentialsAccepted = true;
       if (await this.verification.isPending(user)) {
-        sendPage(res, 403, messagePage(this.flow.frame, 'Verify your e-mail address', 'Your account waits for the code we e-mailed you. Enter it in the tessera app, then sign in again.', 'status'));
+        const description = 'Your account waits for the code we e-mailed you. Enter it in the tessera app, then sign in again.';
+        sendPage(res, 403, messagePage(this.flow.frame, 'Verify your e-mail address', description, 'status'), { problem: { code: 'verification_pending', description } });
         return;
       }
       if (await this.twoFactor.isEnabled(user.id)) {
@@ -100,7 +101,10 @@ export class SignIn {
 
   private showTwoFactor(res: Response, interaction: Interaction, error?: string, status = 200): void {
     const action = `${res.req.baseUrl}/authorize/two-factor`;
-    sendPage(res, status, twoFactorPage(this.flow.frame, { action, interaction: interaction.id, csrfToken: interaction.csrfToken, ...(error ? { error } : {}) }), { redirectUri: interaction.request.redirectUri });
+    sendPage(res, status, twoFactorPage(this.flow.frame, { action, interaction: interaction.id, csrfToken: interaction.csrfToken, ...(error ? { error } : {}) }), {
+      redirectUri: interaction.request.redirectUri,
+      ...(error ? { problem: { code: status === 429 ? 'rate_limited' : 'invalid_code', description: error } } : {}),
+    });
   }
 
   /**

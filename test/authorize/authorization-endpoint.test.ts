@@ -33,6 +33,14 @@ describe('authorization endpoint: requests, errors and pages (SPEC §10)', funct
       }
     });
 
+    it('answers a client that does not ask for HTML with the SPEC §2 JSON error body instead of the page', async () => {
+      const res = await server.request.get('/authorize').query(authorizeParams(app, pkce().challenge, { redirect_uri: 'https://evil.example/' }));
+      expect(res.status).to.equal(400);
+      expect(res.headers.location).to.equal(undefined);
+      expect(res.body).to.deep.include({ error: 'invalid_request' });
+      expect(res.body.error_description).to.include('not registered');
+    });
+
     it('shows an error page when client_id or redirect_uri is repeated', async () => {
       const url = new URL('/authorize', server.url);
       for (const [name, value] of Object.entries(authorizeParams(app, pkce().challenge))) url.searchParams.append(name, value);

@@ -117,7 +117,9 @@ export class BrowserAgent {
 
   private async send(url: string, init: RequestInit): Promise<Answer> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
+    // A browser's Accept: the pages answer errors as pages to it (and as JSON to other clients).
+    const headers = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) };
+    const res = await fetch(url, { ...init, redirect: 'manual', headers });
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const [name, value] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];

@@ -18,11 +18,14 @@ const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?
   // SPEC §5.3: a session_id no conversation has yet starts one, so only the taken id can be compared.
   { method: 'POST', template: '/messages/{session_id}', id: 'conversation', body: { content: 'pwned' }, status: 404, startsNew: true },
   { method: 'DELETE', template: '/sessions/{id}', id: 'session', status: 404 },
+  // alice's token has no `account` scope (SPEC §9); her own apps are all the route can reach.
+  { method: 'DELETE', template: '/me/apps/{client_id}', id: 'userId', status: 403 },
   { method: 'GET', template: '/presence/{username}', id: 'username', status: 404 },
   // Not alice's to call at all: the admin API and the service push.
   { method: 'PATCH', template: '/admin/users/{id}', id: 'userId', body: { disabled: true }, status: 403 },
   { method: 'DELETE', template: '/admin/users/{id}/sessions', id: 'userId', status: 403 },
   { method: 'DELETE', template: '/admin/clients/{id}', id: 'userId', status: 403 },
+  { method: 'PATCH', template: '/admin/clients/{id}', id: 'userId', body: { name: 'pwned' }, status: 403 },
   { method: 'GET', template: '/admin/tenants/{id}', id: 'userId', status: 403 },
   { method: 'PATCH', template: '/admin/tenants/{id}', id: 'userId', body: { signup: 'open' }, status: 403 },
   { method: 'DELETE', template: '/admin/tenants/{id}', id: 'userId', status: 403 },

@@ -61,7 +61,9 @@ export function responseTarget(client: ClientRow | undefined, values: Map<string
   if (redirectUri === undefined || !redirectUriMatches(client.redirect_uris, redirectUri)) throw badRedirect();
   const mode = values.get('response_mode');
   const state = values.get('state');
-  return { redirectUri, responseMode: mode === 'form_post' ? 'form_post' : 'query', state: state === '' ? undefined : state };
+  // A state too long to echo is left out of the answer, and the request refused for it (below).
+  const echoed = state === '' || (state?.length ?? 0) > MAX_LENGTH ? undefined : state;
+  return { redirectUri, responseMode: mode === 'form_post' ? 'form_post' : 'query', state: echoed };
 }
 
 /** Reads the raw parameters: the client id (for the lookup) and the rest, split by whether they repeat. */
@@ -74,6 +76,7 @@ export function rawParameters(raw: Record<string, unknown>): { clientId: string 
 /** Checks the rest of the request against the client; throws an `AuthorizationError` to redirect. */
 export function authorizationRequest(client: ClientRow, target: ResponseTarget, values: Map<string, string>, repeated: readonly string[]): AuthorizationRequest {
   if (repeated.length > 0) throw invalidAuthorizationRequest(`The parameter "${repeated[0]}" is given more than once.`);
+  optional(values, 'state');
   const mode = values.get('response_mode');
   if (mode !== undefined && mode !== 'query' && mode !== 'form_post') throw invalidAuthorizationRequest('response_mode must be query or form_post.');
   if (values.has('request')) throw authorizationError('request_not_supported', 'Request objects are not supported.');

@@ -89,6 +89,13 @@ describe('authorization endpoint: requests, errors and pages (SPEC §10)', funct
       expect((await errorOf({ prompt: 'none' })).get('error')).to.equal('login_required');
     });
 
+    it('refuses a state too long to echo, leaving it out of the answer', async () => {
+      const answer = await new BrowserAgent(server).post('/authorize', authorizeParams(app, pkce().challenge, { state: 's'.repeat(5_000) }));
+      const query = redirectParams(answer);
+      expect(query.get('error')).to.equal('invalid_request');
+      expect(query.has('state')).to.equal(false);
+    });
+
     it('refuses unknown prompt values and a bad max_age', async () => {
       expect((await errorOf({ prompt: 'select_everything' })).get('error')).to.equal('invalid_request');
       expect((await errorOf({ max_age: '-1' })).get('error')).to.equal('invalid_request');

@@ -1,4 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { Knex } from 'knex';
 import { createSigningKeyQueries, type SigningKeyRow } from '../db/queries/signing-keys';
 
@@ -35,11 +36,11 @@ function thumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
-function generateKeyRow(tenantId: string, alg: AsymmetricAlgorithm, now: number): SigningKeyRow {
-  const pair =
-    alg === 'ES256'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+const generatePair = promisify(generateKeyPair);
+
+// Off the event loop: an RSA key takes a quarter of a second, which every request would wait for.
+async function generateKeyRow(tenantId: string, alg: AsymmetricAlgorithm, now: number): Promise<SigningKeyRow> {
+  const pair = alg === 'ES256' ? await generatePair('ec', { namedCurve: 'P-256' }) : await generatePair('rsa', { modulusLength: 2048 });
   const jwk = pair.publicKey.export({ format: 'jwk' });
   const kid = thumbprint(jwk);
   return {
@@ -97,7 +98,7 @@ export class KeyRing {
     const missing = ASYMMETRIC_ALGORITHMS.filter((alg) => !rows.some((row) => row.retired_at === null && row.alg === alg));
     if (missing.length > 0) {
       // Several processes may start at once: each adds its own key, and the newest signs.
-      for (const alg of missing) await queries.insert(generateKeyRow(this.options.tenantId, alg, now));
+      for (const row of await Promise.all(missing.map((alg) => generateKeyRow(this.options.tenantId, alg, now)))) await queries.insert(row);
       rows = await published();
     }
     this.install(rows);
@@ -106,7 +107,7 @@ export class KeyRing {
 
   /** Adds a new signing key of each asymmetric algorithm and retires the others; returns the id of the one that signs access tokens (RS256's with HS256). */
   async rotate(now = Date.now()): Promise<string> {
-    const rows = ASYMMETRIC_ALGORITHMS.map((alg) => generateKeyRow(this.options.tenantId, alg, now));
+    const rows = await Promise.all(ASYMMETRIC_ALGORITHMS.map((alg) => generateKeyRow(this.options.tenantId, alg, now)));
     await this.db.transaction(async (trx) => {
       const queries = createSigningKeyQueries(trx);
       for (const row of rows) await queries.insert(row);

@@ -9,10 +9,10 @@ import { openIdClient, relyingPartyOptions, RP_ISSUER } from './relying-party';
 const ADMIN = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'the admin password' };
 const WEB_APP = { client_name: 'Notes', redirect_uris: ['https://notes.example/callback'] };
 
-async function register(server: TestServer, metadata: Partial<OpenIdClient.ClientMetadata>, initialAccessToken?: string) {
+async function register(server: TestServer, metadata: Partial<OpenIdClient.ClientMetadata>, initialAccessToken?: string, auth?: OpenIdClient.ClientAuth) {
   const client = await openIdClient();
   const options = { ...(await relyingPartyOptions(server)), ...(initialAccessToken === undefined ? {} : { initialAccessToken }) };
-  return client.dynamicClientRegistration(new URL(RP_ISSUER), metadata, undefined, options);
+  return client.dynamicClientRegistration(new URL(RP_ISSUER), metadata, auth, options);
 }
 
 const metadataOf = async (server: TestServer) => (await server.request.get('/.well-known/openid-configuration').expect(200)).body as Record<string, unknown>;
@@ -92,6 +92,20 @@ describe('dynamic client registration (RFC 7591)', () => {
       expectError(await server.request.post('/token').type('form').send({ ...password, client_id: id, client_secret: secret }), 401, 'invalid_client');
       const introspected = await server.request.post('/introspect').set(basicAuth(id, secret)).type('form').send({ token: 'unknown' });
       expect(introspected.body).to.deep.equal({ active: false });
+    });
+
+    it('works with openid-client once it is told the method registered (openid-client posts the secret by default)', async () => {
+      const client = await openIdClient();
+      const basic = await register(server, WEB_APP, undefined, client.ClientSecretBasic());
+      expect(await client.tokenIntrospection(basic, 'unknown')).to.deep.include({ active: false });
+      const posting = await register(server, { ...WEB_APP, token_endpoint_auth_method: 'client_secret_post' });
+      expect(await client.tokenIntrospection(posting, 'unknown')).to.deep.include({ active: false });
+      const mismatched = await register(server, WEB_APP);
+      const error = await client.tokenIntrospection(mismatched, 'unknown').then(
+        () => undefined,
+        (caught: unknown) => caught as { error?: string },
+      );
+      expect(error?.error).to.equal('invalid_client');
     });
 
     it('refuses redirect URIs it cannot trust with invalid_redirect_uri', async () => {

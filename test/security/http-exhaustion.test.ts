@@ -80,7 +80,8 @@ describe('attack: JSON bombs and deep nesting', () => {
   let routes: Array<{ method: string; path: string }>;
 
   before(async () => {
-    server = await startServer({ RATE_LIMITS: 'off', ADMIN_USERNAME: 'root', ADMIN_PASSWORD: PASSWORD });
+    // Client registration open, so that /register validates its body like every other route.
+    server = await startServer({ RATE_LIMITS: 'off', ADMIN_USERNAME: 'root', ADMIN_PASSWORD: PASSWORD, CLIENT_REGISTRATION: 'open' });
     tokens = { user: (await userAuth(server, 'alice')).auth, admin: await scopedAuth(server, 'root', 'admin'), client: (await clientAuth(server, 'push')).auth };
     const doc = (await server.request.get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
     routes = Object.entries(doc.paths).flatMap(([template, operations]) =>

@@ -25,7 +25,7 @@ const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?
   { method: 'PATCH', template: '/admin/users/{id}', id: 'userId', body: { disabled: true }, status: 403 },
   { method: 'DELETE', template: '/admin/users/{id}/sessions', id: 'userId', status: 403 },
   { method: 'DELETE', template: '/admin/clients/{id}', id: 'userId', status: 403 },
-  { method: 'PATCH', template: '/admin/clients/{id}', id: 'userId', body: { name: 'pwned' }, status: 403 },
+  { method: 'PATCH', template: '/admin/clients/{id}', id: 'userId', body: { first_party: true }, status: 403 },
   { method: 'GET', template: '/admin/tenants/{id}', id: 'userId', status: 403 },
   { method: 'PATCH', template: '/admin/tenants/{id}', id: 'userId', body: { signup: 'open' }, status: 403 },
   { method: 'DELETE', template: '/admin/tenants/{id}', id: 'userId', status: 403 },

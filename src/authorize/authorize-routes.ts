@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../errors';
+import { oauthParameters } from '../oauth/token-endpoint';
 import type { Api } from '../http/api';
 import type { Services } from '../services';
 import type { PageFrame } from '../pages/layout';
@@ -21,6 +22,11 @@ const TAG = 'Sign in';
 const FORM = ['application/x-www-form-urlencoded'] as const;
 const page = (description: string) => ({ description });
 const form = (req: Request): Record<string, unknown> => (typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {});
+/** What a browser posts is a flat form: anything else (nested JSON, repeated fields) is `invalid_request` before any step runs. */
+const flatForm: RequestHandler = (req, _res, next) => {
+  if (req.body !== undefined) oauthParameters(req);
+  next();
+};
 
 /** Marks a request as one of the sign-in forms the limits count (see src/http/rate-limits.ts), then applies the limit with its answer as a page. */
 const formLimit = (kind: 'password' | 'second_factor', limit: RequestHandler, frame: PageFrame): RequestHandler[] => [
@@ -95,7 +101,7 @@ export function authorizeRoutes(api: Api, router: Router, services: Services, li
     api.route(
       router,
       {
-        method: 'post', path, tag: TAG, summary, bodyTypes: FORM, documentedBody: z.object({ ...interaction, ...fields }), before,
+        method: 'post', path, tag: TAG, summary, bodyTypes: FORM, documentedBody: z.object({ ...interaction, ...fields }), before: [flatForm, ...before],
         responses: { ...responses, 403: page(refused), ...(limited === undefined ? {} : { 429: page(limited) }) } as Record<number, { description: string }>,
       },
       (_input, req, res) => handle(req, res),
@@ -113,7 +119,7 @@ export function authorizeRoutes(api: Api, router: Router, services: Services, li
   );
   api.route(
     router,
-    { method: 'post', path: '/end-session', tag: TAG, summary: 'OIDC RP-Initiated Logout with the parameters as a form', documentedBody: endSessionParams, bodyTypes: FORM, responses: endSessionResponses },
+    { method: 'post', path: '/end-session', tag: TAG, summary: 'OIDC RP-Initiated Logout with the parameters as a form', documentedBody: endSessionParams, bodyTypes: FORM, before: [flatForm], responses: endSessionResponses },
     (_input, req, res) => endSession.handle(req, res, form(req)),
   );
 }

@@ -56,6 +56,16 @@ describe('connected apps and RP-initiated logout (SPEC §10)', function () {
     expect((await server.request.delete(`/me/apps/${app.id}`).set(bearer(own))).status).to.equal(404);
   });
 
+  it('lists a first-party app the user holds a live session of, without a consent', async () => {
+    const own = await codeClient(server, { firstParty: true, name: 'Own App' });
+    const agent = new BrowserAgent(server);
+    const { verifier, challenge } = pkce();
+    const code = redirectParams(await agent.signIn((await agent.get('/authorize', authorizeParams(own, challenge, { scope: 'openid tasks:read' }))).body, 'alice')).get('code')!;
+    await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).set(basicAuth(own.id, own.secret!)).expect(200);
+    const apps = (await server.request.get('/me/apps').set(bearer(await account()))).body as Array<Record<string, unknown>>;
+    expect(apps.find((entry) => entry.client_id === own.id)).to.deep.include({ name: 'Own App', consented_at: null, scopes: ['openid', 'tasks:read'] });
+  });
+
   it('refuses /me/apps without a token (401) or with a token lacking the account scope (403)', async () => {
     expect((await server.request.get('/me/apps')).status).to.equal(401);
     const { tokens } = await connect('openid tasks:read');

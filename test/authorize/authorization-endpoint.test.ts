@@ -189,6 +189,16 @@ describe('authorization endpoint: requests, errors and pages (SPEC §10)', funct
       expect(asked.body).to.include('Add, change and delete your tasks');
     });
 
+    it('is asked again with prompt=consent although it was given', async () => {
+      const agent = new BrowserAgent(server);
+      const consent = await agent.signIn((await agent.get('/authorize', authorizeParams(app, pkce().challenge, { scope: 'openid' }))).body, 'alice');
+      const first = consent.status === 200 ? await agent.submit(consent.body, { decision: 'allow' }) : consent;
+      expect(redirectParams(first).get('code')).to.be.a('string');
+      const asked = await agent.get('/authorize', authorizeParams(app, pkce().challenge, { scope: 'openid', prompt: 'consent' }));
+      expect(asked.status).to.equal(200);
+      expect(asked.body).to.include('Allow Example App?');
+    });
+
     it('is skipped for first-party clients', async () => {
       const own = await codeClient(server, { firstParty: true });
       const agent = new BrowserAgent(server);

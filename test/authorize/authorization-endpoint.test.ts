@@ -263,6 +263,20 @@ describe('authorization endpoint: requests, errors and pages (SPEC §10)', funct
       expect((await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token }).set(basicAuth(own.id, own.secret!))).body.error).to.equal('invalid_grant');
     });
 
+    it('lets the built-in public client tessera sign in at <issuer>/ with PKCE and its client_id alone', async () => {
+      const { issuer } = server.tessera.services.config;
+      const { verifier, challenge } = pkce();
+      const builtIn = { id: 'tessera', secret: undefined };
+      const agent = new BrowserAgent(server);
+      const page = await agent.get('/authorize', authorizeParams(builtIn, challenge, { redirect_uri: `${issuer}/`, scope: 'openid tasks:read' }));
+      const answer = await agent.signIn(page.body, 'alice');
+      expect(answer.location!.startsWith(`${issuer}/?code=`)).to.equal(true);
+      const code = redirectParams(answer).get('code')!;
+      const res = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: `${issuer}/`, code_verifier: verifier, client_id: 'tessera' });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.include.keys('access_token', 'refresh_token', 'id_token');
+    });
+
     it('refuses a wrong verifier, another redirect_uri and another client', async () => {
       const { verifier, challenge } = pkce();
       const own = await codeClient(server, { firstParty: true });

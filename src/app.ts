@@ -2,6 +2,8 @@ import express, { type Express, type Router } from 'express';
 import { z } from 'zod';
 import { accountRoutes } from './accounts/account-routes';
 import { adminRoutes } from './accounts/admin-routes';
+import { authorizeRoutes } from './authorize/authorize-routes';
+import { connectedAppRoutes } from './authorize/connected-apps';
 import { Api } from './http/api';
 import { bearer, type BearerChecks } from './http/bearer';
 import { parseBody } from './http/body-parsing';
@@ -67,6 +69,8 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   oauthRoutes(api, router, services, limits);
   oidcRoutes(api, router, services, limits);
   accountRoutes(api, router, services, limits);
+  authorizeRoutes(api, router, services, limits);
+  connectedAppRoutes(api, router, services);
   adminRoutes(api, router, services);
   tenantRoutes(api, router, services);
   ownedResourceRoutes(api, router, services, tasks);

@@ -14,11 +14,15 @@ export interface SessionStart {
   readonly lifetime: number;
   /** Binds the session's refresh tokens to a DPoP key (public clients, RFC 9449 §5.0). */
   readonly dpopJkt?: string;
+  /** The id to give the session, when it had to be known before it starts (a code's first use records it). */
+  readonly id?: string;
+  /** The browser session whose authorization code starts this one (SPEC §10). */
+  readonly browserSessionId?: string;
 }
 
 /** The row of a session that starts now. */
 export const newSessionRow = (start: SessionStart, now: number): SessionRow => ({
-  id: randomUUID(),
+  id: start.id ?? randomUUID(),
   tenant_id: start.tenantId,
   user_id: start.userId,
   client_id: start.clientId,
@@ -31,6 +35,7 @@ export const newSessionRow = (start: SessionStart, now: number): SessionRow => (
   ip: start.ip,
   user_agent: start.userAgent,
   dpop_jkt: start.dpopJkt ?? null,
+  browser_session_id: start.browserSessionId ?? null,
 });
 
 /** Why a session ended; recorded on the row and visible to operators. */
@@ -45,7 +50,10 @@ export type RevocationReason =
   | 'roles_changed'
   | 'admin_force_logout'
   | 'two_factor_reset'
-  | 'client_removed';
+  | 'client_removed'
+  | 'authorization_code_reuse'
+  | 'end_session'
+  | 'app_removed';
 
 /** Sessions (token families): starting them and ending them everywhere at once. */
 export class Sessions {

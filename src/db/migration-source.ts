@@ -9,6 +9,7 @@ import * as accountScope from '../../db/migrations/20261208_010_account_scope';
 import * as conversationMembersVersion from '../../db/migrations/20261208_030_conversation_members_version';
 import * as oidcClients from '../../db/migrations/20261208_040_oidc_clients';
 import * as emailVerified from '../../db/migrations/20261208_041_email_verified';
+import * as authorizationFlow from '../../db/migrations/20261208_050_authorization_flow';
 import * as dpopBinding from '../../db/migrations/20261208_060_dpop_binding';
 
 interface Migration {
@@ -28,6 +29,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261208_030_conversation_members_version', conversationMembersVersion],
   ['20261208_040_oidc_clients', oidcClients],
   ['20261208_041_email_verified', emailVerified],
+  ['20261208_050_authorization_flow', authorizationFlow],
   ['20261208_060_dpop_binding', dpopBinding],
 ];
 

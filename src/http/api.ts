@@ -32,6 +32,8 @@ export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema,
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
+  /** A query that is documented here but read by the handler (the authorization endpoint answers bad values by redirect). */
+  readonly documentedQuery?: Schema;
   /** A body that is documented here but parsed by the handler (OAuth: parameters depend on the grant). */
   readonly documentedBody?: Schema;
   /** Body media types; JSON by default, OAuth endpoints take forms too. */

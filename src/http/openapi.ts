@@ -29,7 +29,7 @@ function parameters(spec: RouteSpec): JsonSchema[] {
       schema: property,
     }));
   };
-  return [...from(spec.params, 'path'), ...from(spec.query, 'query')];
+  return [...from(spec.params, 'path'), ...from(spec.query ?? spec.documentedQuery, 'query')];
 }
 
 function security(spec: RouteSpec): JsonSchema[] | undefined {

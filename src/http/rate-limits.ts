@@ -30,6 +30,8 @@ function loginName(req: Request): string {
   const username = (req.body as { username?: unknown } | undefined)?.username;
   return typeof username === 'string' ? username.toLowerCase() : '';
 }
+/** Which sign-in form of the authorization endpoint a request posts (src/authorize/authorize-routes.ts marks it). */
+const signInForm = (req: Request): unknown => req.res?.locals.signInForm;
 
 /**
  * The SPEC §7 limits: `/token` per IP, failed password grants (and SPEC §9 password re-checks) per username+IP, `/signup` per IP;
@@ -71,7 +73,8 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       // on an account route only a wrong password is one (src/accounts/current-password.ts sets that flag).
       succeeded: (req, res) =>
         req.principal ? res.locals.passwordRejected !== true : res.statusCode < 400 || res.locals.credentialsAccepted === true,
-      skip: (req) => req.principal === undefined && grantType(req) !== 'password',
+      // The password grant, the sign-in page and the account routes count together (SPEC §9, §10).
+      skip: (req) => req.principal === undefined && grantType(req) !== 'password' && signInForm(req) !== 'password',
       key: (req) => `${clientIp(req)}:${loginName(req)}`,
     }),
     // Wrong one-time passwords from one IP, whichever accounts they are for (each account also counts its own).
@@ -80,7 +83,7 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       windowMs: 15 * MINUTE,
       limit: config.rateLimits.loginFailures,
       failuresOnly: true,
-      skip: (req) => grantType(req) !== MFA_GRANT_TYPE,
+      skip: (req) => grantType(req) !== MFA_GRANT_TYPE && signInForm(req) !== 'second_factor',
     }),
     signup: limiter({ name: 'signup', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
     // Registering an app is signing one up: the same budget per IP, counted apart.

@@ -22,6 +22,8 @@ export interface TokenResponse {
   expires_in: number;
   refresh_token?: string;
   scope: string;
+  /** OIDC Core §3.1.3.3, when `openid` was granted. */
+  id_token?: string;
 }
 
 /** What a grant knows of the request beside its parameters. */

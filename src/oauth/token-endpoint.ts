@@ -6,6 +6,7 @@ import type { Services } from '../services';
 import { authenticateClient } from './client-auth';
 import type { GrantType } from './clients';
 import { supportedGrantTypes, type Grant, type GrantContext } from './grant';
+import { createAuthorizationCodeGrant } from './grants/authorization-code';
 import { createClientCredentialsGrant } from './grants/client-credentials';
 import { createMfaGrant } from './grants/mfa';
 import { createPasswordGrant } from './grants/password';
@@ -41,7 +42,13 @@ export function tokenEndpoint(services: Services): (req: Request, res: Response)
   const { clients, tenantId, config } = services;
   const supported = new Set(supportedGrantTypes(config));
   const grants = new Map<string, Grant>(
-    [createPasswordGrant(services), createRefreshTokenGrant(services), createClientCredentialsGrant(services), createMfaGrant(services)]
+    [
+      createPasswordGrant(services),
+      createRefreshTokenGrant(services),
+      createClientCredentialsGrant(services),
+      createMfaGrant(services),
+      createAuthorizationCodeGrant(services),
+    ]
       .filter((grant) => supported.has(grant.grantType))
       .map((grant) => [grant.grantType, grant as Grant]),
   );

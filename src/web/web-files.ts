@@ -49,3 +49,9 @@ export function loadWebFiles(): WebFiles | undefined {
   const root = webRoot();
   return root ? webFiles(listWebFiles(root).map((path) => [path, readFileSync(join(root, path))] as const)) : undefined;
 }
+
+/** The path of the web client's stylesheet, for the server-rendered pages to share its look; undefined when not built. */
+export function webStylesheet(files: WebFiles | undefined = loadWebFiles()): string | undefined {
+  const path = files && [...files.keys()].find((name) => /^assets\/style-[^/]+\.css$/.test(name));
+  return path && `/${path}`;
+}

@@ -134,7 +134,7 @@ describe('bad input', () => {
     });
 
     it('refuses an unknown grant_type with unsupported_grant_type', async () => {
-      for (const grantType of ['implicit', 'authorization_code', 'urn:example:nope']) {
+      for (const grantType of ['implicit', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:example:nope']) {
         expectError(await form(`grant_type=${encodeURIComponent(grantType)}`), 400, 'unsupported_grant_type');
       }
     });

@@ -20,6 +20,8 @@ const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?
   { method: 'POST', template: '/conversations/{session_id}/members', id: 'conversation', body: { members: ['alice'] }, status: 404 },
   { method: 'DELETE', template: '/conversations/{session_id}/members/{username}', id: 'conversation', status: 404 },
   { method: 'DELETE', template: '/sessions/{id}', id: 'session', status: 404 },
+  // alice's token has no `account` scope (SPEC §9); her own apps are all the route can reach.
+  { method: 'DELETE', template: '/me/apps/{client_id}', id: 'userId', status: 403 },
   { method: 'GET', template: '/presence/{username}', id: 'username', status: 404 },
   // Not alice's to call at all: the admin API and the service push.
   { method: 'PATCH', template: '/admin/users/{id}', id: 'userId', body: { disabled: true }, status: 403 },

@@ -17,17 +17,20 @@ export interface SessionRow {
   user_agent: string | null;
   /** RFC 9449 §5.0: the thumbprint of the DPoP key a public client's refresh tokens are bound to. */
   dpop_jkt: string | null;
+  /** The browser session whose authorization code started this token session (SPEC §10), if any. */
+  browser_session_id: string | null;
 }
 
-/** Which sessions to revoke: one, all of a user's, or all of a client's. */
+/** Which sessions to revoke: one, all of a user's, all of a client's, all of one user's with one client, or what a browser session started. */
 export type SessionSelector =
   | { readonly id: string }
-  | { readonly userId: string; readonly exceptId?: string }
-  | { readonly tenantId: string; readonly clientId: string };
+  | { readonly userId: string; readonly exceptId?: string; readonly clientId?: string }
+  | { readonly tenantId: string; readonly clientId: string }
+  | { readonly browserSessionId: string };
 
 const SESSION_COLUMNS = Object.keys({
   id: true, tenant_id: true, user_id: true, client_id: true, scope: true, created_at: true, last_used_at: true,
-  expires_at: true, revoked_at: true, revoked_reason: true, ip: true, user_agent: true, dpop_jkt: true,
+  expires_at: true, revoked_at: true, revoked_reason: true, ip: true, user_agent: true, dpop_jkt: true, browser_session_id: true,
 } satisfies Record<keyof SessionRow, true>) as Array<keyof SessionRow>;
 const INSERT_SESSION = `INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map(() => '?').join(', ')})`;
 
@@ -66,9 +69,11 @@ export function createSessionQueries(db: Knex) {
     async revoke(selector: SessionSelector, reason: string, now: number): Promise<string[]> {
       const query = sessions().whereNull('revoked_at');
       if ('id' in selector) query.where({ id: selector.id });
+      else if ('browserSessionId' in selector) query.where({ browser_session_id: selector.browserSessionId });
       else if ('userId' in selector) {
         query.where({ user_id: selector.userId });
         if (selector.exceptId) query.whereNot({ id: selector.exceptId });
+        if (selector.clientId) query.where({ client_id: selector.clientId });
       } else query.where({ tenant_id: selector.tenantId, client_id: selector.clientId });
       const ids = (await query.clone().select('id')).map((row) => row.id);
       if (ids.length > 0) {

@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import { z } from 'zod';
 import { accountRoutes } from './accounts/account-routes';
 import { adminRoutes } from './accounts/admin-routes';
+import { passkeyAdminRoutes } from './accounts/passkey-admin-routes';
 import { Api } from './http/api';
 import { bearer } from './http/bearer';
 import { parseBody } from './http/body-parsing';
@@ -66,6 +67,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   oauthRoutes(api, router, services, limits);
   accountRoutes(api, router, services, limits);
   adminRoutes(api, router, services);
+  passkeyAdminRoutes(api, router, services);
   tenantRoutes(api, router, services);
   ownedResourceRoutes(api, router, services, tasks);
   ownedResourceRoutes(api, router, services, calendarEvents);

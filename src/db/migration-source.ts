@@ -6,6 +6,7 @@ import * as accountSecurity from '../../db/migrations/20261123_004_account_secur
 import * as accountCodeLimits from '../../db/migrations/20261123_005_account_code_limits';
 import * as conversationMemberLookup from '../../db/migrations/20261201_006_conversation_member_lookup';
 import * as accountScope from '../../db/migrations/20261208_010_account_scope';
+import * as passkeys from '../../db/migrations/20261208_070_passkeys';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261123_005_account_code_limits', accountCodeLimits],
   ['20261201_006_conversation_member_lookup', conversationMemberLookup],
   ['20261208_010_account_scope', accountScope],
+  ['20261208_070_passkeys', passkeys],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -3,7 +3,7 @@ import { errorFrom, TesseraError } from './errors.js';
 import { resources } from './resources.js';
 import { TesseraSocket, type SocketOptions, type WebSocketConstructor } from './socket.js';
 import { memoryStore, type TokenSet, type TokenStore } from './token-store.js';
-import type { Me, Session, TwoFactorEnrolment, TwoFactorStatus } from './types.js';
+import type { Me, Passkey, PasskeyCreationOptions, Session, TwoFactorEnrolment, TwoFactorStatus } from './types.js';
 
 export interface ClientOptions {
   /** The server, e.g. `https://chat.example.com` (or `…/t/acme` for a tenant); in a browser, the page's origin by default. */
@@ -96,6 +96,19 @@ export class TesseraClient extends Emitter<ClientEvents> {
     confirm: (otp: string) => this.request<void>('POST', '/me/2fa/confirm', { otp }),
     /** Needs a current code or a recovery code. */
     disable: (otp: string) => this.request<void>('DELETE', '/me/2fa', { otp }),
+  };
+  /**
+   * Passkeys of the logged-in user (scope `account`): `options` with the current password, then the
+   * browser's answer to them (`navigator.credentials.create`, as JSON) to `register`.
+   */
+  readonly passkeys = {
+    list: () => this.request<Passkey[]>('GET', '/me/passkeys'),
+    /** A wrong password rejects with 403 `forbidden`, and counts as a failed login. */
+    options: (password: string) => this.request<PasskeyCreationOptions>('POST', '/me/passkeys/options', { password }),
+    register: (response: unknown, name?: string) => this.request<Passkey>('POST', '/me/passkeys', { response, ...(name === undefined ? {} : { name }) }),
+    rename: (id: string, name: string) => this.request<Passkey>('PATCH', `/me/passkeys/${encodeURIComponent(id)}`, { name }),
+    /** The passkey signs in no more; sessions go on. */
+    remove: (id: string) => this.request<void>('DELETE', `/me/passkeys/${encodeURIComponent(id)}`),
   };
 
   constructor(readonly options: ClientOptions = {}) {

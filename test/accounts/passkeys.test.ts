@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { authenticationResponseSchema } from '../../src/accounts/passkey-schemas';
 import { PasskeySignInCeremony } from '../../src/accounts/passkey-sign-in';
 import { detailFields, expectError, RFC3339_UTC } from '../support/expectations';
-import { onEachDatabase, startServer, type TestServer } from '../support/server';
+import { onEachDatabase, startSecondProcess, startServer, type TestServer } from '../support/server';
 import { SoftwareAuthenticator } from '../support/software-authenticator';
 import { bearer, login, newUser } from '../support/users';
 import { enrol, expectRefused, originOf, passkeyOptions, signInWith } from './passkey-support';
@@ -91,6 +91,19 @@ onEachDatabase('passkeys: enrolment and management (issue 21)', (database) => {
     expectError(await me(erin.access_token).register({ response: new SoftwareAuthenticator(originOf(server)).register({ ...options, challenge: 'bm90LWlzc3VlZA' }) }), 400, 'validation_failed');
     expect((await me(erin.access_token).register({ response: forErin })).status).to.equal(201);
     expectError(await me(erin.access_token).register({ response: forErin }), 400, 'validation_failed');
+  });
+
+  it('keeps challenges in the database: options from one process, registration on another, still single use', async () => {
+    const second = await startSecondProcess(server, { ISSUER: 'https://id.example.test' });
+    try {
+      const { tokens } = await newUser(server, 'judy');
+      const options = (await passkeyOptions(server, tokens.access_token)).body;
+      const response = new SoftwareAuthenticator(originOf(server)).register(options);
+      expect((await second.request.post('/me/passkeys').set(bearer(tokens.access_token)).send({ response })).status).to.equal(201);
+      expectError(await me(tokens.access_token).register({ response }), 400, 'validation_failed');
+    } finally {
+      await second.close();
+    }
   });
 
   it('refuses a registration made for another origin or RP ID, or without user verification', async () => {

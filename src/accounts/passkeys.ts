@@ -5,6 +5,7 @@ import {
   type AuthenticatorTransportFuture,
   type PublicKeyCredentialCreationOptionsJSON,
 } from '@simplewebauthn/server';
+import { isUniqueViolation } from '../db/errors';
 import { createPasskeyQueries, type PasskeyRow } from '../db/queries/passkeys';
 import type { UserRow } from '../db/queries/users';
 import { conflict, notFound, validationFailed } from '../errors';
@@ -89,7 +90,6 @@ export class Passkeys {
     });
     if (!verification.verified) throw refused('not verified');
     const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo;
-    if (await this.queries.findByCredential(this.services.tenantId, credential.id)) throw conflict('This passkey is registered already.');
     const row: PasskeyRow = {
       id: randomUUID(),
       tenant_id: this.services.tenantId,
@@ -104,7 +104,10 @@ export class Passkeys {
       created_at: this.services.clock(),
       last_used_at: null,
     };
-    await this.queries.insert(row);
+    // The credential id is unique per tenant (also against a concurrent registration of the same one).
+    await this.queries.insert(row).catch((error: unknown) => {
+      throw isUniqueViolation(error) ? conflict('This passkey is registered already.') : error;
+    });
     return row;
   }
 

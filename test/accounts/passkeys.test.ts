@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { authenticationResponseSchema } from '../../src/accounts/passkey-schemas';
+import { MAX_PASSKEYS_PER_USER } from '../../src/accounts/passkeys';
 import { PasskeySignInCeremony } from '../../src/accounts/passkey-sign-in';
 import { detailFields, expectError, RFC3339_UTC } from '../support/expectations';
 import { onEachDatabase, startSecondProcess, startServer, type TestServer } from '../support/server';
@@ -91,6 +92,23 @@ onEachDatabase('passkeys: enrolment and management (issue 21)', (database) => {
     expectError(await me(erin.access_token).register({ response: new SoftwareAuthenticator(originOf(server)).register({ ...options, challenge: 'bm90LWlzc3VlZA' }) }), 400, 'validation_failed');
     expect((await me(erin.access_token).register({ response: forErin })).status).to.equal(201);
     expectError(await me(erin.access_token).register({ response: forErin }), 400, 'validation_failed');
+  });
+
+  it('refuses a credential registered already, by this user or another: 409', async () => {
+    const { tokens: kim } = await newUser(server, 'kim');
+    const { tokens: lee } = await newUser(server, 'lee');
+    const { authenticator } = await enrol(server, kim.access_token);
+    for (const token of [kim.access_token, lee.access_token]) {
+      const options = (await passkeyOptions(server, token)).body;
+      expectError(await me(token).register({ response: authenticator.register(options) }), 409, 'conflict');
+    }
+    expect((await me(lee.access_token).list()).body).to.deep.equal([]);
+  });
+
+  it('holds at most 20 passkeys per user: the options for a 21st are 409', async () => {
+    const { tokens } = await newUser(server, 'mallory');
+    for (let i = 0; i < MAX_PASSKEYS_PER_USER; i += 1) await enrol(server, tokens.access_token);
+    expectError(await passkeyOptions(server, tokens.access_token), 409, 'conflict');
   });
 
   it('keeps challenges in the database: options from one process, registration on another, still single use', async () => {

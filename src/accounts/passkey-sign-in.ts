@@ -5,7 +5,7 @@ import { invalidGrant } from '../errors';
 import type { Services } from '../services';
 import { CHALLENGE_TTL_MS, challengeBytes, PasskeyChallenges } from './passkey-challenges';
 import { relyingPartyOf } from './passkey-relying-party';
-import type { AuthenticationResponse } from './passkey-schemas';
+import { authenticationResponseSchema } from './passkey-schemas';
 import { transportsOf, userHandleOf } from './passkeys';
 
 /** What a login page keeps (the challenge id, server-side or in its form) and sends the browser (the options). */
@@ -47,16 +47,20 @@ export class PasskeySignInCeremony {
   }
 
   /**
-   * Checks an assertion against the challenge `challengeId` names (used up whatever the outcome) and
-   * a credential of this tenant, and records its use. `invalid_grant` when any check fails: the
+   * Checks an assertion (the AuthenticationResponseJSON the browser sent, as parsed JSON of any shape)
+   * against the challenge `challengeId` names (used up whatever the outcome) and a credential of this
+   * tenant, and records its use. `invalid_grant` (400) when any check fails: the response malformed; the
    * challenge unknown, used, expired or of another tenant; the credential unknown here; its user
    * disabled; the user handle not its user; the origin, RP ID, signature or UV flag wrong; or the
    * signature counter not above the stored one (a cloned authenticator, WebAuthn §6.1.1) unless both are 0.
    */
-  async verifyAuthentication(response: AuthenticationResponse, challengeId: string): Promise<PasskeySignIn> {
+  async verifyAuthentication(body: unknown, challengeId: string): Promise<PasskeySignIn> {
     const { tenantId, users, config, tenant, clock } = this.services;
     const challenge = await this.challenges.take('authentication', null, { id: challengeId });
     if (!challenge) throw refused('challenge unknown, used or expired');
+    const parsed = authenticationResponseSchema.safeParse(body);
+    if (!parsed.success) throw refused('malformed response');
+    const response = parsed.data;
     const passkey = await this.passkeys.findByCredential(tenantId, response.id);
     if (!passkey) throw refused('credential unknown in this tenant');
     // WebAuthn §7.2 step 6: the user handle, when given, names the credential's owner.

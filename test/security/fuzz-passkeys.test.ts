@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { encodeCBOR, type CBORType } from '@levischuck/tiny-cbor';
 import fc from 'fast-check';
-import { authenticationResponseSchema } from '../../src/accounts/passkey-schemas';
 import { PasskeySignInCeremony } from '../../src/accounts/passkey-sign-in';
 import { ApiError } from '../../src/errors';
 import { enrol, originOf, passkeyOptions } from '../accounts/passkey-support';
@@ -70,12 +69,11 @@ describe('passkeys under malformed input: 400 with the SPEC body, never a 500 (i
         fc.oneof(
           fc.tuple(fc.constantFrom('clientDataJSON'), clientData),
           fc.tuple(fc.constantFrom('authenticatorData', 'signature', 'userHandle'), fc.uint8Array({ maxLength: 120 }).map(b64url)),
+          fc.tuple(fc.constantFrom('id', 'rawId', 'type', 'response', 'authenticatorData', 'signature'), nastyJson),
         ),
         async ([field, value]) => {
           const { challengeId, options } = await ceremony.authenticationOptions();
-          const response = authenticationResponseSchema.safeParse(mutated(authenticator.assert(options), field, value));
-          if (!response.success) return;
-          const error: unknown = await ceremony.verifyAuthentication(response.data, challengeId).then(() => undefined, (e: unknown) => e);
+          const error: unknown = await ceremony.verifyAuthentication(mutated(authenticator.assert(options), field, value), challengeId).then(() => undefined, (e: unknown) => e);
           expect(error).to.be.instanceOf(ApiError);
           expect(error).to.include({ status: 400, code: 'invalid_grant' });
         },

@@ -1,9 +1,10 @@
 import { Emitter } from './emitter.js';
 import { errorFrom, TesseraError } from './errors.js';
-import { resources } from './resources.js';
+import { passkeys } from './passkeys.js';
+import { resources, type Requester } from './resources.js';
 import { TesseraSocket, type SocketOptions, type WebSocketConstructor } from './socket.js';
 import { memoryStore, type TokenSet, type TokenStore } from './token-store.js';
-import type { Me, Passkey, PasskeyCreationOptions, Session, TwoFactorEnrolment, TwoFactorStatus } from './types.js';
+import type { Me, Session, TwoFactorEnrolment, TwoFactorStatus } from './types.js';
 
 export interface ClientOptions {
   /** The server, e.g. `https://chat.example.com` (or `…/t/acme` for a tenant); in a browser, the page's origin by default. */
@@ -69,7 +70,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   private refreshing: Promise<string> | undefined;
   /** The mfa_token of a login answered `mfa_required`, until `loginMfa` uses it. */
   private mfaToken: string | undefined;
-  private readonly api = resources(<T>(method: string, path: string, body?: unknown) => this.request<T>(method, path, body));
+  private readonly send: Requester = <T>(method: string, path: string, body?: unknown) => this.request<T>(method, path, body);
+  private readonly api = resources(this.send);
 
   readonly tasks = this.api.tasks;
   readonly calendar = this.api.calendar;
@@ -97,19 +99,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
     /** Needs a current code or a recovery code. */
     disable: (otp: string) => this.request<void>('DELETE', '/me/2fa', { otp }),
   };
-  /**
-   * Passkeys of the logged-in user (scope `account`): `options` with the current password, then the
-   * browser's answer to them (`navigator.credentials.create`, as JSON) to `register`.
-   */
-  readonly passkeys = {
-    list: () => this.request<Passkey[]>('GET', '/me/passkeys'),
-    /** A wrong password rejects with 403 `forbidden`, and counts as a failed login. */
-    options: (password: string) => this.request<PasskeyCreationOptions>('POST', '/me/passkeys/options', { password }),
-    register: (response: unknown, name?: string) => this.request<Passkey>('POST', '/me/passkeys', { response, ...(name === undefined ? {} : { name }) }),
-    rename: (id: string, name: string) => this.request<Passkey>('PATCH', `/me/passkeys/${encodeURIComponent(id)}`, { name }),
-    /** The passkey signs in no more; sessions go on. */
-    remove: (id: string) => this.request<void>('DELETE', `/me/passkeys/${encodeURIComponent(id)}`),
-  };
+  /** Passkeys of the logged-in user (scope `account`): `options(password)`, then `register` the browser's answer. */
+  readonly passkeys = passkeys(this.send);
 
   constructor(readonly options: ClientOptions = {}) {
     super();

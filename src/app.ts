@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import { z } from 'zod';
 import { accountRoutes } from './accounts/account-routes';
 import { adminRoutes } from './accounts/admin-routes';
+import { passkeyAdminRoutes } from './accounts/passkey-admin-routes';
 import { authorizeRoutes } from './authorize/authorize-routes';
 import { connectedAppRoutes } from './authorize/connected-apps';
 import { Api } from './http/api';
@@ -72,6 +73,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   authorizeRoutes(api, router, services, limits);
   connectedAppRoutes(api, router, services);
   adminRoutes(api, router, services);
+  passkeyAdminRoutes(api, router, services);
   tenantRoutes(api, router, services);
   ownedResourceRoutes(api, router, services, tasks);
   ownedResourceRoutes(api, router, services, calendarEvents);

@@ -1,7 +1,8 @@
 import { DpopSigner, hasIndexedDb, indexedDbKeyStore, memoryKeyStore, type DpopKeyStore } from './dpop.js';
 import { Emitter } from './emitter.js';
 import { errorFrom, TesseraError } from './errors.js';
-import { resources } from './resources.js';
+import { passkeys } from './passkeys.js';
+import { resources, type Requester } from './resources.js';
 import { TesseraSocket, type SocketOptions, type WebSocketConstructor } from './socket.js';
 import { memoryStore, type TokenSet, type TokenStore } from './token-store.js';
 import type { Me, Session, TwoFactorEnrolment, TwoFactorStatus } from './types.js';
@@ -76,7 +77,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   private refreshing: Promise<string> | undefined;
   /** The mfa_token of a login answered `mfa_required`, until `loginMfa` uses it. */
   private mfaToken: string | undefined;
-  private readonly api = resources(<T>(method: string, path: string, body?: unknown) => this.request<T>(method, path, body));
+  private readonly requester: Requester = <T>(method: string, path: string, body?: unknown) => this.request<T>(method, path, body);
+  private readonly api = resources(this.requester);
 
   readonly tasks = this.api.tasks;
   readonly calendar = this.api.calendar;
@@ -104,6 +106,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
     /** Needs a current code or a recovery code. */
     disable: (otp: string) => this.request<void>('DELETE', '/me/2fa', { otp }),
   };
+  /** Passkeys of the logged-in user (scope `account`): `options(password)`, then `register` the browser's answer. */
+  readonly passkeys = passkeys(this.requester);
 
   constructor(readonly options: ClientOptions = {}) {
     super();

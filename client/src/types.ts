@@ -24,6 +24,28 @@ export interface TwoFactorEnrolment {
   recovery_codes: string[];
 }
 
+/** A passkey of the logged-in user, as `GET /me/passkeys` lists it (never the key itself). */
+export interface Passkey {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  /** `singleDevice`, or `multiDevice` for a passkey synced between devices. */
+  device_type: string;
+  backed_up: boolean;
+}
+
+/**
+ * `POST /me/passkeys/options`: WebAuthn PublicKeyCredentialCreationOptionsJSON, to hand to
+ * `startRegistration({ optionsJSON })` of @simplewebauthn/browser (or `PublicKeyCredential.parseCreationOptionsFromJSON`).
+ */
+export interface PasskeyCreationOptions {
+  challenge: string;
+  rp: { id?: string; name: string };
+  user: { id: string; name: string; displayName: string };
+  [member: string]: unknown;
+}
+
 export interface Session {
   id: string;
   client_id: string;

@@ -9,6 +9,7 @@ import { clearRefreshCookie } from '../oauth/refresh-cookie';
 import type { Services } from '../services';
 import { emailSchema, passwordSchema, usernameSchema } from './account-rules';
 import { currentPasswordSchema, requireCurrentPassword } from './current-password';
+import { passkeyRoutes } from './passkey-routes';
 import { passwordResetRoutes } from './password-reset-routes';
 import { twoFactorRoutes } from './two-factor-routes';
 import { Profiles } from './profiles';
@@ -172,4 +173,5 @@ export function accountRoutes(api: Api, router: Router, services: Services, limi
   verificationRoutes(api, router, services, limits.accountCodes);
   passwordResetRoutes(api, router, services, limits.accountCodes);
   twoFactorRoutes(api, router, services, limits);
+  passkeyRoutes(api, router, services, limits);
 }

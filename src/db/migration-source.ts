@@ -11,6 +11,7 @@ import * as oidcClients from '../../db/migrations/20261208_040_oidc_clients';
 import * as emailVerified from '../../db/migrations/20261208_041_email_verified';
 import * as authorizationFlow from '../../db/migrations/20261208_050_authorization_flow';
 import * as dpopBinding from '../../db/migrations/20261208_060_dpop_binding';
+import * as passkeys from '../../db/migrations/20261208_070_passkeys';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -31,6 +32,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261208_041_email_verified', emailVerified],
   ['20261208_050_authorization_flow', authorizationFlow],
   ['20261208_060_dpop_binding', dpopBinding],
+  ['20261208_070_passkeys', passkeys],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

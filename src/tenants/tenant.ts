@@ -42,6 +42,11 @@ export class TenantSettings {
     private readonly defaultSignup: Signup,
   ) {}
 
+  /** The tenant's display name (shown by browsers as the passkey's relying party). */
+  get name(): string {
+    return this.row.name;
+  }
+
   get signup(): Signup {
     return signupOf(this.row, this.defaultSignup);
   }

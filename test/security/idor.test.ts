@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import type WebSocket from 'ws';
+import { enrol } from '../accounts/passkey-support';
 import { startConversation, userAuth, type Auth } from '../support/resources';
 import { onEachDatabase, startServer, type TestServer } from '../support/server';
 import { call, expectErrorShape, jsonCall, openSocket, type Answer, type Call } from './support';
 
-type BobId = 'task' | 'event' | 'conversation' | 'session' | 'userId' | 'username';
+type BobId = 'task' | 'event' | 'conversation' | 'session' | 'passkey' | 'userId' | 'username';
 
 /** Every route with a path parameter: whose id goes in, what body comes along, and what alice must get. */
 const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?: object; status: number; startsNew?: true }> = [
@@ -23,10 +24,14 @@ const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?
   // alice's token has no `account` scope (SPEC §9); her own apps are all the route can reach.
   { method: 'DELETE', template: '/me/apps/{client_id}', id: 'userId', status: 403 },
   { method: 'GET', template: '/presence/{username}', id: 'username', status: 404 },
+  { method: 'PATCH', template: '/me/passkeys/{id}', id: 'passkey', body: { name: 'pwned' }, status: 404 },
+  { method: 'DELETE', template: '/me/passkeys/{id}', id: 'passkey', status: 404 },
   // Not alice's to call at all: the admin API and the service push.
   { method: 'PATCH', template: '/admin/users/{id}', id: 'userId', body: { disabled: true }, status: 403 },
   { method: 'DELETE', template: '/admin/users/{id}/sessions', id: 'userId', status: 403 },
   { method: 'DELETE', template: '/admin/users/{id}/2fa', id: 'userId', status: 403 },
+  { method: 'GET', template: '/admin/users/{id}/passkeys', id: 'userId', status: 403 },
+  { method: 'DELETE', template: '/admin/users/{id}/passkeys/{pid}', id: 'userId', status: 403 },
   { method: 'DELETE', template: '/admin/clients/{id}', id: 'userId', status: 403 },
   { method: 'PATCH', template: '/admin/clients/{id}', id: 'userId', body: { first_party: true }, status: 403 },
   { method: 'GET', template: '/admin/tenants/{id}', id: 'userId', status: 403 },
@@ -63,6 +68,7 @@ onEachDatabase("attack: another user's ids on every route", (database) => {
     event: await call(server, { path: `/calendar/events/${ids.event}`, headers: bob }),
     messages: await call(server, { path: `/messages/${ids.conversation}`, headers: bob }),
     sessions: await call(server, { path: '/sessions', headers: bob }),
+    passkeys: await call(server, { path: '/me/passkeys', headers: bob }),
   });
 
   before(async () => {
@@ -75,7 +81,8 @@ onEachDatabase("attack: another user's ids on every route", (database) => {
     const conversation = await startConversation(server, bob, [], 'bob only');
     await server.request.post(`/messages/${conversation}`).set(bob).send({ content: 'for bob' }).expect(201);
     const session = (await server.request.get('/sessions').set(bob).expect(200)).body[0].id as string;
-    ids = { task: task.body.id, event: event.body.id, conversation, session, userId: victim.id, username: 'bob' };
+    const { passkey } = await enrol(server, bob.Authorization.slice('Bearer '.length));
+    ids = { task: task.body.id, event: event.body.id, conversation, session, passkey: passkey.id, userId: victim.id, username: 'bob' };
     initial = await bobsView();
   });
   after(() => server.close());
@@ -113,7 +120,7 @@ onEachDatabase("attack: another user's ids on every route", (database) => {
     }
   });
 
-  it("leaves bob's task, event, messages and sessions exactly as they were", async () => {
+  it("leaves bob's task, event, messages, sessions and passkeys exactly as they were", async () => {
     const now: Record<string, Answer> = await bobsView();
     for (const key of Object.keys(initial)) {
       expect(now[key]!.status, key).to.equal(200);

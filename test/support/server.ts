@@ -49,16 +49,18 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** The services' clock (a test of expiry moves it). */
   readonly clock?: () => number;
+  /** Listen on this port instead of any free one (a test whose ISSUER must name the port). */
+  readonly port?: number;
 }
 
 /** Starts tessera with test-friendly defaults (cheap password hashes, no logs) and `env` on top. */
-export async function startServer(env: Environment = {}, database: DatabaseKind = 'sqlite', { logger, clock }: ServerOptions = {}): Promise<TestServer> {
+export async function startServer(env: Environment = {}, database: DatabaseKind = 'sqlite', { logger, clock, port: fixedPort }: ServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const databaseUrl = database === 'sqlite' ? `sqlite:${join(dir, 'tessera.db')}` : `${POSTGRES_URL}?schema=${schema}`;
   const config = loadConfig({ PASSWORD_HASH_COST: '10', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, PORT: '0', ...env });
   const tessera = await createTessera(config, { logger: logger ?? createLogger(config.logLevel), ...(clock ? { clock } : {}) });
-  const port = await tessera.listen(0, '127.0.0.1');
+  const port = await tessera.listen(fixedPort ?? 0, '127.0.0.1');
   return {
     tessera,
     port,

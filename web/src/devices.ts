@@ -1,6 +1,7 @@
 import type { Session } from 'tessera/client';
 import type { Screen } from './context';
 import { describe, h, latest, when } from './dom';
+import { passkeysSection } from './passkeys';
 import { twoFactorSection } from './two-factor';
 
 /** "Chrome on Linux"-ish from a user agent; the raw string is in the title. */
@@ -11,7 +12,7 @@ function device(agent: string | null): string {
   return system ? `${browser === 'Edg' ? 'Edge' : browser} on ${system}` : browser;
 }
 
-/** Your sessions, with revoke, log out and log out everywhere; and two-step sign-in. */
+/** Your sessions, with revoke, log out and log out everywhere; two-step sign-in; and passkeys. */
 export const devices: Screen = async ({ client, notify }, main) => {
   const list = h('ul', { class: 'list', 'aria-label': 'Sessions' });
   const run = (work: () => Promise<unknown>) => work().catch((error: unknown) => notify(describe(error)));
@@ -39,6 +40,7 @@ export const devices: Screen = async ({ client, notify }, main) => {
       h('button', { type: 'button', class: 'secondary', onclick: () => void run(() => client.logout()) }, 'Log out'),
       h('button', { type: 'button', class: 'danger', onclick: () => void run(() => client.logout({ all: true })) }, 'Log out everywhere')),
     twoFactorSection(client, notify),
+    passkeysSection(client, notify),
   );
   await render();
 };

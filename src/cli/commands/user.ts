@@ -5,6 +5,7 @@ import type { Services } from '../../services';
 import { CliError, parseCommandArgs, printRows, type Command } from '../command';
 import { tenantOption, withServices } from '../context';
 import { readNewPassword } from '../password-input';
+import { userPasskeys } from './user-passkeys';
 
 const usage = `Usage:
   tessera user add <username> [--admin] [--email <address>]   password from a prompt, or stdin
@@ -13,6 +14,8 @@ const usage = `Usage:
   tessera user enable <username>
   tessera user passwd <username>                             ends every session of the user
   tessera user 2fa-off <username>                            turns two-factor sign-in off; ends every session of the user
+  tessera user passkeys <username> [--json]                  lists the user's passkeys
+  tessera user passkeys <username> --remove <id>             removes one: it signs in no more; sessions go on
 
 Options:
   --tenant <id>   the users of that tenant (default: the built-in one)`;
@@ -32,12 +35,12 @@ async function findUser(services: Services, username: string | undefined) {
 
 export const user: Command = {
   name: 'user',
-  summary: 'add, list, disable, enable users, set passwords, turn two-factor sign-in off',
+  summary: 'add, list, disable, enable users, set passwords, turn two-factor sign-in off, list and remove passkeys',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { admin: { type: 'boolean' }, email: { type: 'string' }, json: { type: 'boolean' }, ...tenantOption, help: { type: 'boolean', short: 'h' } },
+      { admin: { type: 'boolean' }, email: { type: 'string' }, json: { type: 'boolean' }, remove: { type: 'string' }, ...tenantOption, help: { type: 'boolean', short: 'h' } },
       usage,
     );
     const [action, username] = positionals;
@@ -86,6 +89,9 @@ export const user: Command = {
           process.stdout.write(`${wasOn ? 'turned two-factor sign-in off for' : 'two-factor sign-in was already off for'} ${found.username}; their sessions have ended\n`);
           return;
         }
+        case 'passkeys':
+          await userPasskeys(services, await findUser(services, username), { remove: values.remove, json: values.json });
+          return;
         default:
           throw new CliError(`unknown action "${action}"\n\n${usage}`, 2);
       }

@@ -1,9 +1,10 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import { rateLimited } from '../errors';
 import { MFA_GRANT_TYPE } from '../oauth/grant';
+import { clientKey } from './client-key';
 
 const MINUTE = 60_000;
 
@@ -22,7 +23,7 @@ interface Limit {
   readonly succeeded?: (req: Request, res: Response) => boolean;
 }
 
-const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+const clientIp = (req: Request) => clientKey(req.ip);
 const grantType = (req: Request) => (req.body as { grant_type?: unknown } | undefined)?.grant_type;
 
 /**

@@ -41,6 +41,8 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       standardHeaders: 'draft-7',
       legacyHeaders: false,
       keyGenerator: key,
+      // The library looks for its own ipKeyGenerator in each key function's source; ours call clientKey, which wraps it.
+      validate: { keyGeneratorIpFallback: false },
       ...(skip ? { skip } : {}),
       skipSuccessfulRequests: failuresOnly,
       ...(succeeded ? { requestWasSuccessful: succeeded } : {}),

@@ -69,7 +69,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   tenantRoutes(api, router, services);
   ownedResourceRoutes(api, router, services, tasks);
   ownedResourceRoutes(api, router, services, calendarEvents);
-  conversationRoutes(api, router, db);
+  conversationRoutes(api, router, db, limits.unknownMembers);
   messageRoutes(api, router, services.messages);
   pushRoutes(api, router, db, bus, (tenantId, userId) => gateway.registry.count(tenantId, userId));
   gatewayRoutes(api, router, db, gateway);

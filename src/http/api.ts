@@ -40,6 +40,8 @@ export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema,
   readonly dialect?: Dialect;
   /** Route-specific middleware run before validation, e.g. rate limits. */
   readonly before?: readonly RequestHandler[];
+  /** Like `before`, but after the bearer check: limits counted per user. */
+  readonly afterAuth?: readonly RequestHandler[];
   readonly responses: Readonly<Record<number, ResponseSpec>>;
 }
 
@@ -72,6 +74,7 @@ export class Api {
     const dialect = spec.dialect ?? 'rest';
     const guards: RequestHandler[] = [...(spec.before ?? [])];
     if (spec.auth) guards.push(this.requireToken(spec.auth));
+    guards.push(...(spec.afterAuth ?? []));
     const validated: RequestHandler = async (req, res) => {
       const input = {
         params: (spec.params ? parse(spec.params, req.params, dialect) : undefined) as Out<P>,

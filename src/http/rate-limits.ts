@@ -7,6 +7,8 @@ import { MFA_GRANT_TYPE } from '../oauth/grant';
 import { clientKey } from './client-key';
 
 const MINUTE = 60_000;
+// SPEC §9: answers naming unknown usernames, per user and hour; more would let a token list the tenant's users.
+const UNKNOWN_MEMBER_ANSWERS_PER_HOUR = 20;
 
 /** Where counters live: this process's memory by default, Redis when configured (shared by the cluster). */
 export type RateLimitStoreFactory = (prefix: string) => Store | undefined;
@@ -29,7 +31,8 @@ const grantType = (req: Request) => (req.body as { grant_type?: unknown } | unde
 /**
  * The SPEC §7 limits: `/token` per IP, failed password grants per username+IP, `/signup` per IP;
  * and SPEC §8's: failed mfa grants per IP, the e-mailed code endpoints (verify, resend, forgot,
- * reset) together per IP, and the two-factor changes (enrol, confirm, disable) together per IP.
+ * reset) together per IP, and the two-factor changes (enrol, confirm, disable) together per IP;
+ * and SPEC §9's: conversations naming unknown users, per user (after the bearer check).
  */
 export function createRateLimits(config: Config, metrics: Metrics, storeFor: RateLimitStoreFactory = () => undefined) {
   const limiter = ({ name, windowMs, limit, key = clientIp, skip, failuresOnly = false, succeeded }: Limit): RequestHandler => {
@@ -81,5 +84,14 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
     signup: limiter({ name: 'signup', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
     accountCodes: limiter({ name: 'account_codes', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
     twoFactor: limiter({ name: 'two_factor', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
+    // Once a user is over, every new conversation is 429 for the rest of the hour: a 201 would answer the same question.
+    unknownMembers: limiter({
+      name: 'unknown_members',
+      windowMs: 60 * MINUTE,
+      limit: UNKNOWN_MEMBER_ANSWERS_PER_HOUR,
+      failuresOnly: true,
+      succeeded: (_req, res) => res.statusCode !== 422,
+      key: (req) => `user:${req.principal?.subject ?? clientIp(req)}`,
+    }),
   };
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { createConversationQueries, type ConversationRow } from '../db/queries/conversations';
 import { usernameKey } from '../db/queries/users';
 import { validationFailed } from '../errors';
 import type { Api } from '../http/api';
-import { errorResponses } from '../http/openapi-responses';
+import { errorBody, errorResponses } from '../http/openapi-responses';
 import { afterPosition, decodeCursor, pageOf, pageQuery } from './paging';
 import { iso, timeOut } from './time';
 
@@ -31,16 +31,20 @@ const toJson = (row: ConversationRow, members: string[]) => ({
   created_at: iso(Number(row.created_at)),
 });
 
-/** SPEC §5.3: conversations the caller is a member of. */
-export function conversationRoutes(api: Api, router: Router, db: Knex): void {
+/** SPEC §5.3: conversations the caller is a member of; `unknownMembersLimit` bounds the 422s that name unknown users (SPEC §9). */
+export function conversationRoutes(api: Api, router: Router, db: Knex, unknownMembersLimit: RequestHandler): void {
   const conversations = createConversationQueries(db);
 
   api.route(
     router,
     {
-      method: 'post', path: '/conversations', tag: 'Messages', summary: 'Start a conversation (you are a member)',
-      auth: { scope: 'messages:write', user: true }, body: newConversation,
-      responses: { 201: { description: 'The new conversation', schema: conversationJson, headers: ['Location'] }, ...errorResponses('auth', 'unprocessable') },
+      method: 'post', path: '/conversations', tag: 'Messages', summary: 'Start a conversation (you are a member); naming unknown users is 422 at most 20 times an hour, then 429',
+      auth: { scope: 'messages:write', user: true }, afterAuth: [unknownMembersLimit], body: newConversation,
+      responses: {
+        201: { description: 'The new conversation', schema: conversationJson, headers: ['Location'] },
+        ...errorResponses('auth', 'unprocessable'),
+        429: { description: 'rate_limited: this user was answered 422 (unknown members) 20 times this hour; every new conversation waits Retry-After', schema: errorBody, headers: ['Retry-After'] },
+      },
     },
     async ({ body, principal }, req, res) => {
       const wanted = [...new Set(body.members.map(usernameKey))];

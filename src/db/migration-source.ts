@@ -5,6 +5,7 @@ import * as tenants from '../../db/migrations/20261123_003_tenants';
 import * as accountSecurity from '../../db/migrations/20261123_004_account_security';
 import * as accountCodeLimits from '../../db/migrations/20261123_005_account_code_limits';
 import * as conversationMemberLookup from '../../db/migrations/20261201_006_conversation_member_lookup';
+import * as accountCodeClientTries from '../../db/migrations/20261208_020_account_code_client_tries';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261123_004_account_security', accountSecurity],
   ['20261123_005_account_code_limits', accountCodeLimits],
   ['20261201_006_conversation_member_lookup', conversationMemberLookup],
+  ['20261208_020_account_code_client_tries', accountCodeClientTries],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -116,6 +116,6 @@ export class MessageStore {
   private announce({ tenantId, origin }: NewMessage, message: Message, memberIds: string[]): void {
     this.onStored(message.role);
     this.bus.publish('messages.created', { tenantId, message, memberIds, ...(origin === undefined ? {} : { origin }) });
-    if (message.role === 'user') this.webhook?.send(message);
+    if (message.role === 'user') this.webhook?.send(tenantId, message);
   }
 }

@@ -62,7 +62,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
       res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ok' : 'unavailable', checks });
     },
   );
-  metricsRoute(api, router, services.metrics, config.metricsToken);
+  metricsRoute(api, router, services.metrics, config.metricsToken, config.production);
   oauthRoutes(api, router, services, limits);
   accountRoutes(api, router, services, limits);
   adminRoutes(api, router, services);

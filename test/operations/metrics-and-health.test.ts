@@ -51,6 +51,19 @@ describe('health, readiness and metrics', () => {
     }
   });
 
+  it('refuses /metrics in production when METRICS_TOKEN is unset (403), and serves it without one outside production', async () => {
+    for (const [env, status] of [[{ NODE_ENV: 'production' }, 403], [{}, 200]] as const) {
+      const open = await startServer(env);
+      try {
+        const res = await open.request.get('/metrics');
+        expect(res.status, JSON.stringify(env)).to.equal(status);
+        if (status === 403) expect(res.body.error).to.equal('forbidden');
+      } finally {
+        await open.close();
+      }
+    }
+  });
+
   it('refuses /metrics without the METRICS_TOKEN, and with a wrong one', async () => {
     expect((await server.request.get('/metrics')).status).to.equal(401);
     const wrong = await server.request.get('/metrics').set(bearer('not-the-metrics-token'));

@@ -140,6 +140,11 @@ function checkSettings(config: Config): Check[] {
     config.rateLimits.enabled
       ? check('ok', 'rate limits', 'on')
       : check('warn', 'rate limits', 'RATE_LIMITS=off: no limit on /token, /signup, failed logins or socket handshakes per IP; only for benchmarks or behind a gateway that limits'),
+    config.metricsToken !== undefined
+      ? check('ok', 'metrics', '/metrics wants METRICS_TOKEN')
+      : config.production
+        ? check('warn', 'metrics', 'METRICS_TOKEN is unset: /metrics answers 403 in production; set it to scrape metrics')
+        : check('ok', 'metrics', '/metrics is open without METRICS_TOKEN (not production; in production it answers 403)'),
     ALL_INTERFACES.has(config.host) && config.trustProxy === false
       ? check('warn', 'listen address', `${address} listens on every interface and TRUST_PROXY is not set: behind a reverse proxy every client looks like the proxy to rate limits and session IPs`)
       : check('ok', 'listen address', address),

@@ -66,7 +66,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
       res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ok' : 'unavailable', checks });
     },
   );
-  metricsRoute(api, router, services.metrics, config.metricsToken);
+  metricsRoute(api, router, services.metrics, config.metricsToken, config.production);
   oauthRoutes(api, router, services, limits);
   oidcRoutes(api, router, services, limits);
   accountRoutes(api, router, services, limits);
@@ -77,7 +77,7 @@ function routes(router: Router, services: Services, gateway: Gateway, api: Api, 
   tenantRoutes(api, router, services);
   ownedResourceRoutes(api, router, services, tasks);
   ownedResourceRoutes(api, router, services, calendarEvents);
-  conversationRoutes(api, router, db, bus);
+  conversationRoutes(api, router, db, bus, limits.unknownMembers);
   messageRoutes(api, router, services.messages);
   pushRoutes(api, router, db, bus, (tenantId, userId) => gateway.registry.count(tenantId, userId));
   gatewayRoutes(api, router, db, gateway);

@@ -1,6 +1,7 @@
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { Api } from '../http/api';
+import { clientKey } from '../http/client-key';
 import { errorResponses } from '../http/openapi-responses';
 import type { Services } from '../services';
 import { emailSchema, passwordSchema } from './account-rules';
@@ -35,8 +36,8 @@ export function passwordResetRoutes(api: Api, router: Router, services: Services
       before: [codesLimit], body: z.strictObject({ username, code: codeSchema, new_password: passwordSchema }),
       responses: { 204: { description: 'Changed' }, ...errorResponses('invalidCode', 'rateLimited') },
     },
-    async ({ body }, _req, res) => {
-      await reset.reset(body.username, body.code, body.new_password);
+    async ({ body }, req, res) => {
+      await reset.reset(body.username, body.code, body.new_password, clientKey(req.ip));
       res.status(204).end();
     },
   );

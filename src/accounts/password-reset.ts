@@ -25,11 +25,11 @@ export class PasswordReset {
     for (const user of found) if (user && !user.disabled) await this.codes.send(user, RESET_PURPOSE);
   }
 
-  /** Sets the new password when the code is right, and revokes every session (their sockets close with 4003). */
-  async reset(username: string, code: string, newPassword: string): Promise<void> {
+  /** Sets the new password when the code is right, and revokes every session (their sockets close with 4003); `client` as in AccountCodes.redeem. */
+  async reset(username: string, code: string, newPassword: string, client: string): Promise<void> {
     const { users, tenantId } = this.services;
     const user = await users.queries.findByUsername(tenantId, username);
-    const verified = await this.codes.redeem(user?.disabled ? undefined : user, RESET_PURPOSE, code);
+    const verified = await this.codes.redeem(user?.disabled ? undefined : user, RESET_PURPOSE, code, client);
     await users.setPassword(verified, newPassword);
     // The code was mailed to the account's address, so whoever holds it reads that mail.
     if (verified.email !== null) await users.queries.update(tenantId, verified.id, { email_verified_at: this.services.clock() });

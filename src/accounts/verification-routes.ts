@@ -1,6 +1,7 @@
 import type { RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Api } from '../http/api';
+import { clientKey } from '../http/client-key';
 import { errorResponses } from '../http/openapi-responses';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
@@ -32,8 +33,8 @@ export function verificationRoutes(api: Api, router: Router, services: Services,
       before: [codesLimit], body: z.strictObject({ username, code: codeSchema }),
       responses: { 204: { description: 'Verified' }, ...errorResponses('invalidCode', 'rateLimited') },
     },
-    async ({ body }, _req, res) => {
-      await verification.verify(body.username, body.code);
+    async ({ body }, req, res) => {
+      await verification.verify(body.username, body.code, clientKey(req.ip));
       res.status(204).end();
     },
   );

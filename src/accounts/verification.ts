@@ -30,10 +30,10 @@ export class EmailVerification {
     if (user && (await this.pending.exists(this.services.tenantId, user.id))) await this.codes.send(user, PURPOSE);
   }
 
-  /** Releases the account when the code is its live one; else `invalid_code`. */
-  async verify(username: string, code: string): Promise<void> {
+  /** Releases the account when the code is its live one; else `invalid_code`. `client` as in AccountCodes.redeem. */
+  async verify(username: string, code: string, client: string): Promise<void> {
     const user = await this.services.users.queries.findByUsername(this.services.tenantId, username);
-    const verified = await this.codes.redeem(user, PURPOSE, code);
+    const verified = await this.codes.redeem(user, PURPOSE, code, client);
     await this.pending.remove(this.services.tenantId, verified.id);
     await this.services.users.queries.update(this.services.tenantId, verified.id, { email_verified_at: this.services.clock() });
   }

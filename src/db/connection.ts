@@ -66,9 +66,15 @@ function pooledPostgresConnections() {
 
 /**
  * The knex configuration for a `sqlite:<path>` or `postgres://` URL; `limits`
- * bound PostgreSQL's pool and how long any query may wait.
+ * bound PostgreSQL's pool and how long any query may wait. Every knex instance
+ * is built from it.
  */
 export function knexConfig(databaseUrl: string, limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS): Knex.Config {
+  // A failing statement's message carries its SQL with placeholders, never the bound values (passwords' hashes, TOTP secrets, codes' hashes), which would reach the error log.
+  return { ...dialectConfig(databaseUrl, limits), compileSqlOnError: false };
+}
+
+function dialectConfig(databaseUrl: string, limits: DatabaseLimits): Knex.Config {
   if (databaseUrl.startsWith('sqlite:')) {
     const filename = databaseUrl.slice('sqlite:'.length);
     return {

@@ -6,6 +6,7 @@ import * as accountSecurity from '../../db/migrations/20261123_004_account_secur
 import * as accountCodeLimits from '../../db/migrations/20261123_005_account_code_limits';
 import * as conversationMemberLookup from '../../db/migrations/20261201_006_conversation_member_lookup';
 import * as accountScope from '../../db/migrations/20261208_010_account_scope';
+import * as accountCodeClientTries from '../../db/migrations/20261208_020_account_code_client_tries';
 import * as conversationMembersVersion from '../../db/migrations/20261208_030_conversation_members_version';
 import * as oidcClients from '../../db/migrations/20261208_040_oidc_clients';
 import * as emailVerified from '../../db/migrations/20261208_041_email_verified';
@@ -27,6 +28,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261123_005_account_code_limits', accountCodeLimits],
   ['20261201_006_conversation_member_lookup', conversationMemberLookup],
   ['20261208_010_account_scope', accountScope],
+  ['20261208_020_account_code_client_tries', accountCodeClientTries],
   ['20261208_030_conversation_members_version', conversationMembersVersion],
   ['20261208_040_oidc_clients', oidcClients],
   ['20261208_041_email_verified', emailVerified],

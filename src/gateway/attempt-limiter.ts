@@ -1,21 +1,24 @@
+import { clientKey } from '../http/client-key';
+
 const WINDOW_MS = 60_000;
 
-/** Fixed-window counter of upgrade attempts per IP, so a client cannot hammer the handshake. */
+/** Fixed-window counter of upgrade attempts per client (as REST counts them), so a client cannot hammer the handshake. */
 export class AttemptLimiter {
   private window = 0;
   private counts = new Map<string, number>();
 
   constructor(private readonly perMinute: number) {}
 
-  /** Counts an attempt; false when this IP is over its limit in the current minute. */
+  /** Counts an attempt; false when this client is over its limit in the current minute. */
   allow(ip: string, now = Date.now()): boolean {
     const window = Math.floor(now / WINDOW_MS);
     if (window !== this.window) {
       this.window = window;
       this.counts = new Map();
     }
-    const count = (this.counts.get(ip) ?? 0) + 1;
-    this.counts.set(ip, count);
+    const key = clientKey(ip);
+    const count = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, count);
     return count <= this.perMinute;
   }
 

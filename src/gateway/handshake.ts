@@ -38,7 +38,7 @@ export interface HandshakeContext {
   /** The socket's URL as a DPoP proof names it. */
   readonly target: ProofTarget;
   readonly tickets: TicketStore;
-  /** Upgrade attempts per IP; undefined when RATE_LIMITS=off. */
+  /** Upgrade attempts per client address (IPv6 by /56, as REST); undefined when RATE_LIMITS=off. */
   readonly attempts: AttemptLimiter | undefined;
   readonly allowedOrigins: readonly string[];
   readonly ip: string;

@@ -1,11 +1,14 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import { rateLimited } from '../errors';
 import { MFA_GRANT_TYPE } from '../oauth/grant';
+import { clientKey } from './client-key';
 
 const MINUTE = 60_000;
+// SPEC §9: answers naming unknown usernames, per user and hour; more would let a token list the tenant's users.
+const UNKNOWN_MEMBER_ANSWERS_PER_HOUR = 20;
 
 /** Where counters live: this process's memory by default, Redis when configured (shared by the cluster). */
 export type RateLimitStoreFactory = (prefix: string) => Store | undefined;
@@ -22,7 +25,7 @@ interface Limit {
   readonly succeeded?: (req: Request, res: Response) => boolean;
 }
 
-const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+const clientIp = (req: Request) => clientKey(req.ip);
 const grantType = (req: Request) => (req.body as { grant_type?: unknown } | undefined)?.grant_type;
 /** Whose password is tried: the token's user on an account route, else the password grant's `username`. */
 function loginName(req: Request): string {
@@ -36,7 +39,8 @@ const signInForm = (req: Request): unknown => req.res?.locals.signInForm;
 /**
  * The SPEC §7 limits: `/token` per IP, failed password grants (and SPEC §9 password re-checks) per username+IP, `/signup` per IP;
  * and SPEC §8's: failed mfa grants per IP, the e-mailed code endpoints (verify, resend, forgot,
- * reset) together per IP, and the two-factor changes (enrol, confirm, disable) together per IP.
+ * reset) together per IP, and the two-factor changes (enrol, confirm, disable) together per IP;
+ * and SPEC §9's: conversations naming unknown users, per user (after the bearer check).
  */
 export function createRateLimits(config: Config, metrics: Metrics, storeFor: RateLimitStoreFactory = () => undefined) {
   const limiter = ({ name, windowMs, limit, key = clientIp, skip, failuresOnly = false, succeeded }: Limit): RequestHandler => {
@@ -48,6 +52,8 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
       standardHeaders: 'draft-7',
       legacyHeaders: false,
       keyGenerator: key,
+      // The library looks for its own ipKeyGenerator in each key function's source; ours call clientKey, which wraps it.
+      validate: { keyGeneratorIpFallback: false },
       ...(skip ? { skip } : {}),
       skipSuccessfulRequests: failuresOnly,
       ...(succeeded ? { requestWasSuccessful: succeeded } : {}),
@@ -90,5 +96,14 @@ export function createRateLimits(config: Config, metrics: Metrics, storeFor: Rat
     registration: limiter({ name: 'registration', windowMs: 60 * MINUTE, limit: config.rateLimits.signupPerHour }),
     accountCodes: limiter({ name: 'account_codes', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
     twoFactor: limiter({ name: 'two_factor', windowMs: 60 * MINUTE, limit: config.rateLimits.accountCodesPerHour }),
+    // Once a user is over, every new conversation is 429 for the rest of the hour: a 201 would answer the same question.
+    unknownMembers: limiter({
+      name: 'unknown_members',
+      windowMs: 60 * MINUTE,
+      limit: UNKNOWN_MEMBER_ANSWERS_PER_HOUR,
+      failuresOnly: true,
+      succeeded: (_req, res) => res.statusCode !== 422,
+      key: (req) => `user:${req.principal?.subject ?? clientIp(req)}`,
+    }),
   };
 }

@@ -112,6 +112,6 @@ export class MessageStore {
   private announce({ tenantId, origin }: NewMessage, message: Message, memberIds: readonly string[]): void {
     this.onStored(message.role);
     this.bus.publish('messages.created', { tenantId, message, memberIds, ...(origin === undefined ? {} : { origin }) });
-    if (message.role === 'user') this.webhook?.send(message);
+    if (message.role === 'user') this.webhook?.send(tenantId, message);
   }
 }

@@ -31,14 +31,15 @@ export class MessageWebhook {
     private readonly logger: Logger,
   ) {}
 
-  send(message: Message): void {
+  /** Queues `message` of `tenantId`: conversation ids are chosen by clients, so a bot tells tenants apart by `tenant_id`. */
+  send(tenantId: string, message: Message): void {
     if (this.closed) return;
     if (this.pending >= (this.options.queueLimit ?? 10_000)) {
       this.logger.warn({ message_id: message.id }, 'webhook queue full; delivery dropped');
       return;
     }
     this.pending += 1;
-    void this.attempt(JSON.stringify({ event: 'message.created', message }), message.id, 1);
+    void this.attempt(JSON.stringify({ event: 'message.created', tenant_id: tenantId, message }), message.id, 1);
   }
 
   private async attempt(body: string, messageId: string, attempt: number): Promise<void> {

@@ -26,7 +26,7 @@ const tokenRequest = z.object({
   mfa_token: z.string().optional().describe('mfa grant: from the password grant\'s mfa_required answer'),
   otp: z.string().optional().describe('mfa grant: a TOTP code or a recovery code'),
   scope: z.string().optional(),
-  refresh_in_cookie: z.enum(['true', 'false']).optional().describe('return the refresh token as the tessera_rt cookie'),
+  refresh_in_cookie: z.enum(['true', 'false']).optional().describe('return the refresh token as the tessera_rt cookie; only for requests without Origin or from this site or CORS_ORIGINS (else 403)'),
   ...clientCredentials,
 });
 const tokenResponse = z.object({
@@ -64,6 +64,7 @@ export function oauthRoutes(api: Api, router: Router, services: Services, limits
           schema: oauthError,
           headers: ['DPoP-Nonce'],
         },
+        403: { description: 'forbidden: refresh_in_cookie=true from an Origin that is neither this site nor in CORS_ORIGINS (login CSRF, SPEC §9)', schema: oauthError },
       },
     },
     asHandler(tokenEndpoint(services)),

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../config';
-import { invalidRequest } from '../errors';
+import { forbidden, invalidRequest } from '../errors';
 import { readCookie } from '../http/cookies';
 
 export const REFRESH_COOKIE = 'tessera_rt';
@@ -18,6 +18,7 @@ export function clearRefreshCookie(res: Response, config: Config): void {
   res.clearCookie(REFRESH_COOKIE, cookieOptions(res, config));
 }
 
+/** The one Origin rule for the refresh cookie, set or read: this server's own origin, or one in `CORS_ORIGINS`. */
 function originAllowed(req: Request, config: Config, origin: string): boolean {
   if (origin === new URL(config.issuer).origin) return true;
   if (origin === `${req.protocol}://${req.get('host') ?? ''}`) return true;
@@ -37,4 +38,17 @@ export function cookieRefreshToken(req: Request, config: Config): string | undef
     throw invalidRequest('The refresh cookie is accepted only from this site or an allowed Origin.');
   }
   return token;
+}
+
+/**
+ * Login CSRF (SPEC §9): a cross-site form must not sign a browser into
+ * someone else's account, so the cookie is set only for this site or an
+ * allowed Origin. Browsers send Origin on every cross-site POST; a request
+ * without one is no browser's, and a cookie it receives lands in no victim's jar.
+ */
+export function assertCookieIssuanceAllowed(req: Request, config: Config): void {
+  const origin = req.get('origin');
+  if (origin !== undefined && !originAllowed(req, config, origin)) {
+    throw forbidden('The refresh cookie is set only for this site or an allowed Origin.');
+  }
 }

@@ -11,7 +11,7 @@ import { createClientCredentialsGrant } from './grants/client-credentials';
 import { createMfaGrant } from './grants/mfa';
 import { createPasswordGrant } from './grants/password';
 import { createRefreshTokenGrant } from './grants/refresh-token';
-import { cookieRefreshToken, setRefreshCookie } from './refresh-cookie';
+import { assertCookieIssuanceAllowed, cookieRefreshToken, setRefreshCookie } from './refresh-cookie';
 import { tokenRequestJkt } from './token-dpop';
 
 const envelope = z.object({
@@ -34,7 +34,7 @@ export function noStore(res: Response): void {
 }
 
 /**
- * `POST /token` as a short pipeline: parameters → client → grant lookup →
+ * `POST /token` as a short pipeline: parameters → cookie Origin → client → grant lookup →
  * grant allowed for the client → grant parameters → DPoP proof → grant
  * handler → response (or refresh cookie).
  */
@@ -57,6 +57,8 @@ export function tokenEndpoint(services: Services): (req: Request, res: Response)
     noStore(res);
     const body = oauthParameters(req);
     const { grant_type: grantType, refresh_in_cookie: inCookie } = parse(envelope, body, 'oauth');
+    // Before anything is spent: a refused cookie login creates no session and rotates no token.
+    if (inCookie === 'true') assertCookieIssuanceAllowed(req, config);
     const grant = grants.get(grantType);
     if (!grant) throw unsupportedGrantType(grantType);
     const client = await authenticateClient(clients, tenantId, req.get('authorization'), body);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Bus } from '../bus/bus';
@@ -53,8 +53,8 @@ async function userIdsNamed(db: Knex, tenantId: string, names: readonly string[]
   return found.map((user) => user.id);
 }
 
-/** SPEC §5.3: conversations the caller is a member of, and their members. */
-export function conversationRoutes(api: Api, router: Router, db: Knex, bus: Bus): void {
+/** SPEC §5.3: conversations the caller is a member of, and their members; `unknownMembersLimit` bounds the 422s that name unknown users (SPEC §9). */
+export function conversationRoutes(api: Api, router: Router, db: Knex, bus: Bus, unknownMembersLimit: RequestHandler): void {
   const conversations = createConversationQueries(db);
   /** The conversation as its members see it; 404 unless the caller is one. */
   const visible = async (tenantId: string, id: string, userId: string) => {
@@ -67,9 +67,13 @@ export function conversationRoutes(api: Api, router: Router, db: Knex, bus: Bus)
   api.route(
     router,
     {
-      method: 'post', path: '/conversations', tag: 'Messages', summary: 'Start a conversation (you are a member)',
-      auth: { scope: 'messages:write', user: true }, body: newConversation,
-      responses: { 201: { description: 'The new conversation', schema: conversationJson, headers: ['Location'] }, ...errorResponses('auth', 'unprocessable') },
+      method: 'post', path: '/conversations', tag: 'Messages', summary: 'Start a conversation (you are a member); naming unknown users is 422 at most 20 times an hour, then 429',
+      auth: { scope: 'messages:write', user: true }, afterAuth: [unknownMembersLimit], body: newConversation,
+      responses: {
+        201: { description: 'The new conversation', schema: conversationJson, headers: ['Location'] },
+        ...errorResponses('auth', 'unprocessable'),
+        429: { description: 'rate_limited: this user was answered 422 (unknown members) 20 times this hour; every new conversation waits Retry-After', schema: errorBody, headers: ['Retry-After'] },
+      },
     },
     async ({ body, principal }, req, res) => {
       const memberIds = [...new Set([principal.subject, ...(await userIdsNamed(db, principal.tenantId, body.members))])];
@@ -107,8 +111,12 @@ export function conversationRoutes(api: Api, router: Router, db: Knex, bus: Bus)
     router,
     {
       method: 'post', path: '/conversations/:session_id/members', tag: 'Messages', summary: 'Add members to a conversation you are a member of',
-      auth: { scope: 'messages:write', user: true }, params: conversationParams, body: newMembers,
-      responses: { 200: { description: 'The conversation with its members now', schema: conversationJson }, ...errorResponses('auth', 'notFound', 'unprocessable') },
+      auth: { scope: 'messages:write', user: true }, afterAuth: [unknownMembersLimit], params: conversationParams, body: newMembers,
+      responses: {
+        200: { description: 'The conversation with its members now', schema: conversationJson },
+        ...errorResponses('auth', 'notFound', 'unprocessable'),
+        429: { description: 'rate_limited: this user was answered 422 (unknown members) 20 times this hour, here or on POST /conversations', schema: errorBody, headers: ['Retry-After'] },
+      },
     },
     async ({ params: { session_id: id }, body, principal }, _req, res) => {
       const { tenantId } = principal;

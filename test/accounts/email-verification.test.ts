@@ -122,7 +122,7 @@ onEachDatabase('e-mail verification (SPEC §8)', (database) => {
     return codeIn(await mailbox.next(emailOf(username)));
   }
 
-  it('refuses every code once the account has had 10 wrong tries in a day, the right one too, and takes codes again a day later', async () => {
+  it('refuses every code once one address has had 10 wrong tries at the account in a day, the right one too, and takes codes again a day later', async () => {
     let code = await signedUp('kim');
     for (let round = 0; round < 2; round += 1) {
       for (let attempt = 0; attempt < 5; attempt += 1) expectError(await verify(server, 'kim', wrongCode(code)), 400, 'invalid_code');

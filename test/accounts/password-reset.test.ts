@@ -181,3 +181,82 @@ onEachDatabase('password reset (SPEC §8)', (database) => {
     expectError(await reset(server, 'judy', code), 400, 'invalid_code');
   });
 });
+
+// SPEC §9: wrong tries from elsewhere cannot lock the owner out, and guessing stays bounded per account.
+describe('password reset: lock-out by wrong tries from other addresses (SPEC §9)', () => {
+  const RESEND_INTERVAL_MS = 60_000;
+  const OWNER = '198.51.100.7';
+  let mailbox: Mailbox;
+  let server: TestServer;
+  const clock = new TestClock();
+
+  before(async () => {
+    mailbox = await Mailbox.start();
+    // Behind a trusted proxy (loopback) X-Forwarded-For names the client, so one test speaks from many addresses.
+    server = await startServer({ SMTP_URL: mailbox.url, RATE_LIMITS: 'off', TRUST_PROXY: 'loopback' }, 'sqlite', { clock: clock.now });
+  });
+  after(async () => {
+    await server.close();
+    await mailbox.close();
+  });
+
+  const from = (address: string) => ({ 'X-Forwarded-For': address });
+  const resetFrom = (address: string, username: string, code: string) =>
+    server.request.post('/password/reset').set(from(address)).send({ username, code, new_password: NEW_PASSWORD });
+  /** A minute on (past the resend interval), asks for a code from `address` and returns it. */
+  async function freshCode(username: string, address: string): Promise<string> {
+    clock.advance(RESEND_INTERVAL_MS);
+    expect((await server.request.post('/password/forgot').set(from(address)).send({ username })).status).to.equal(202);
+    return codeIn(await mailbox.next(emailOf(username)));
+  }
+  async function account(username: string): Promise<void> {
+    const res = await server.request.post('/signup').send({ username, password: PASSWORD, email: emailOf(username) });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+  }
+
+  it("lets the owner reset from their address after 60 wrong tries from another, each asking for a new code", async () => {
+    await account('mallory-target');
+    for (let round = 0; round < 12; round += 1) {
+      const mailed = await freshCode('mallory-target', '203.0.113.66');
+      for (let attempt = 0; attempt < 5; attempt += 1) expectError(await resetFrom('203.0.113.66', 'mallory-target', wrongCode(mailed)), 400, 'invalid_code');
+    }
+    const code = await freshCode('mallory-target', OWNER);
+    expect((await resetFrom(OWNER, 'mallory-target', code)).status).to.equal(204);
+    await login(server, 'mallory-target', NEW_PASSWORD);
+  });
+
+  it('counts the addresses of one IPv6 /64 (by its /56) as one client: ten tries between them, then even the right code is refused there', async () => {
+    await account('v6-target');
+    const attacker = (i: number) => `2001:db8:66:1::${i + 1}`;
+    let mailed = '';
+    for (let i = 0; i < 10; i += 1) {
+      if (i % 4 === 0) mailed = await freshCode('v6-target', attacker(i));
+      expectError(await resetFrom(attacker(i), 'v6-target', wrongCode(mailed)), 400, 'invalid_code');
+    }
+    const code = await freshCode('v6-target', OWNER);
+    expectError(await resetFrom(attacker(10), 'v6-target', code), 400, 'invalid_code');
+    expect((await resetFrom(OWNER, 'v6-target', code)).status).to.equal(204);
+  });
+
+  it('stops a guess spread over many addresses at 50 tries a day per account, the right code too, and takes codes again a day later', async () => {
+    await account('distributed-target');
+    for (let address = 0; address < 10; address += 1) {
+      const mailed = await freshCode('distributed-target', `192.0.2.${address + 1}`);
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        expectError(await resetFrom(`192.0.2.${address + 1}`, 'distributed-target', wrongCode(mailed)), 400, 'invalid_code');
+      }
+    }
+    const code = await freshCode('distributed-target', OWNER);
+    expectError(await resetFrom(OWNER, 'distributed-target', code), 400, 'invalid_code');
+    clock.advance(24 * 3_600_000);
+    expect((await resetFrom(OWNER, 'distributed-target', await freshCode('distributed-target', OWNER))).status).to.equal(204);
+  });
+
+  it('kills a code after five wrong tries, whichever addresses they come from; a fresh code works', async () => {
+    await account('five-target');
+    const code = await freshCode('five-target', OWNER);
+    for (let attempt = 0; attempt < 5; attempt += 1) expectError(await resetFrom(`192.0.2.${100 + attempt}`, 'five-target', wrongCode(code)), 400, 'invalid_code');
+    expectError(await resetFrom(OWNER, 'five-target', code), 400, 'invalid_code');
+    expect((await resetFrom(OWNER, 'five-target', await freshCode('five-target', OWNER))).status).to.equal(204);
+  });
+});

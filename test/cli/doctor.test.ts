@@ -124,20 +124,21 @@ describe('tessera doctor', () => {
     expect(existsSync(cli.databaseFile)).to.equal(false);
   });
 
-  it('warns about an http ISSUER in production, RATE_LIMITS=off (with open client registration) and HOST=0.0.0.0 without TRUST_PROXY, and still exits 0', async () => {
+  it('warns about an http ISSUER in production, RATE_LIMITS=off (with open client registration), no METRICS_TOKEN and HOST=0.0.0.0 without TRUST_PROXY, and still exits 0', async () => {
     await cli.ok(['keys', 'list']);
     const env = { NODE_ENV: 'production', ISSUER: 'http://auth.example.test', RATE_LIMITS: 'off', HOST: '0.0.0.0', CLIENT_REGISTRATION: 'open' };
     const result = await cli.run(['doctor'], { env });
     expect(result.code).to.equal(0);
-    expect(linesOf(result, 'warn').map((line) => line.slice(6).split(':')[0])).to.deep.equal(['issuer', 'rate limits', 'client registration', 'listen address']);
+    expect(linesOf(result, 'warn').map((line) => line.slice(6).split(':')[0])).to.deep.equal(['issuer', 'rate limits', 'client registration', 'metrics', 'listen address']);
     expect(result.stdout).to.match(/^warn {2}client registration: CLIENT_REGISTRATION=open with RATE_LIMITS=off/m);
+    expect(result.stdout).to.match(/^warn {2}metrics: METRICS_TOKEN is unset: \/metrics answers 403 in production/m);
     expect(result.stdout).to.match(/^warn {2}issuer: http:\/\/auth\.example\.test is plain http in production/m);
     expect(result.stdout).to.match(/^warn {2}listen address: 0\.0\.0\.0:8080 .*TRUST_PROXY/m);
   });
 
-  it('does not warn about HOST=0.0.0.0 with TRUST_PROXY set, nor about an https ISSUER in production', async () => {
+  it('does not warn about HOST=0.0.0.0 with TRUST_PROXY set, nor about an https ISSUER or METRICS_TOKEN set in production', async () => {
     await cli.ok(['keys', 'list']);
-    const env = { NODE_ENV: 'production', ISSUER: 'https://auth.example.test', HOST: '0.0.0.0', TRUST_PROXY: '1' };
+    const env = { NODE_ENV: 'production', ISSUER: 'https://auth.example.test', HOST: '0.0.0.0', TRUST_PROXY: '1', METRICS_TOKEN: 'a-metrics-token-of-32-characters' };
     const result = await cli.run(['doctor'], { env });
     expect(result.code).to.equal(0);
     expect(linesOf(result, 'warn')).to.deep.equal([]);

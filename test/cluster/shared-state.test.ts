@@ -59,6 +59,18 @@ describe('cluster: state shared by the processes (PostgreSQL + Redis)', () => {
     }
   });
 
+  it('counts unknown-member answers of a user in the whole cluster: ten on each node, then 429 on either (SPEC §9)', async () => {
+    const { node1, node2 } = twoNodes;
+    const dave = await newUser(node1, 'dave');
+    const start = (node: Node, name: string) => node.request.post('/conversations').set(bearer(dave.access_token)).send({ members: [name] });
+    for (let i = 0; i < 20; i += 1) expectError(await start(i % 2 === 0 ? node1 : node2, `ghost${i}`), 422, 'validation_failed');
+    for (const node of [node1, node2]) {
+      const res = await start(node, 'ghost');
+      expectError(res, 429, 'rate_limited');
+      expect(Number(res.headers['retry-after'])).to.be.above(0);
+    }
+  });
+
   it('accepts on node 2 right away a token signed on node 1 with a key rotated there', async () => {
     const { node1, node2 } = twoNodes;
     const before = await login(node1, 'alice');

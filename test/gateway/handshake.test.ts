@@ -260,6 +260,21 @@ describe('gateway: upgrade attempts per client address, as REST sees it under TR
     }
   });
 
+  it('counts different IPv6 addresses of one /64 as one client, as REST does (by /56)', async () => {
+    const server = await startServer({ WS_UPGRADES_PER_MINUTE: String(LIMIT), TRUST_PROXY: 'loopback' });
+    try {
+      // Three addresses take turns: none of them alone makes more than LIMIT attempts.
+      const addresses = ['2001:db8:7:1::a', '2001:db8:7:1::b', '2001:db8:7:1::c'];
+      const flood = [];
+      for (let i = 0; i < FLOOD; i += 1) flood.push(await attempt(server, addresses[i % addresses.length]!));
+      expect(flood.map((refusal) => refusal.status)).to.include(429);
+      // Another /56 is another client: its token is checked.
+      expectRefusal(await attempt(server, '2001:db8:8:1::a'), 401, 'invalid_token');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('with no proxy trusted, ignores X-Forwarded-For: a client cannot get a new count by sending another one', async () => {
     const server = await startServer({ WS_UPGRADES_PER_MINUTE: String(LIMIT) });
     try {

@@ -106,6 +106,8 @@ onEachDatabase('gateway resume and delivery order (SPEC §6)', (database) => {
     const MEMBERS = 10;
     const PER_CLIENT = 20;
     const PER_CONVERSATION = MEMBERS * PER_CLIENT;
+    // The longest a socket may go without a frame while it still waits for some.
+    const STALL_MS = 10_000;
     let server: TestServer;
     const clients: Array<{ username: string; tokens: Tokens; conversation: string; socket?: TestSocket }> = [];
     before(async function () {
@@ -120,15 +122,16 @@ onEachDatabase('gateway resume and delivery order (SPEC §6)', (database) => {
     });
     // Every client sends all its messages at once; the frames they receive are then checked by the tests below.
     before(async function () {
-      this.timeout(20_000);
+      // 4,000 messages and 36,000 frames: a loaded machine takes its time, so the waits below fail only when delivery stalls.
+      this.timeout(120_000);
       for (const client of clients) client.socket = await connectAs(server, client.username, client.tokens.access_token);
       for (const { socket, username, conversation } of clients) {
         for (let n = 0; n < PER_CLIENT; n += 1) socket!.send({ type: 'message', session_id: conversation, content: `${username} #${n}`, nonce: `${username}-${n}` });
       }
       await Promise.all(
         clients.map(async ({ socket }) => {
-          await socket!.waitForCount((frame) => frame.type === 'ack', PER_CLIENT, { timeoutMs: 12_000 });
-          await socket!.waitForCount(isMessage, PER_CONVERSATION - PER_CLIENT, { timeoutMs: 12_000 });
+          await socket!.waitForCount((frame) => frame.type === 'ack', PER_CLIENT, { timeoutMs: STALL_MS, whileProgressing: true });
+          await socket!.waitForCount(isMessage, PER_CONVERSATION - PER_CLIENT, { timeoutMs: STALL_MS, whileProgressing: true });
           await socket!.expectServed();
         }),
       );

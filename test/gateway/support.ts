@@ -34,6 +34,12 @@ export interface WaitOptions {
   /** Only frames from this index of `frames` on count (frames that arrived before are ignored). */
   readonly since?: number;
   readonly timeoutMs?: number;
+  /**
+   * Count `timeoutMs` from the last frame that arrived rather than from the start: the wait fails
+   * only when the server stops sending, however slow a loaded machine makes the whole (the test's
+   * own timeout bounds it).
+   */
+  readonly whileProgressing?: boolean;
 }
 
 /** The `/ws/:username` path, with the token in the query when given. */
@@ -87,11 +93,16 @@ export class TestSocket {
   }
 
   /** The first `count` frames (from `since` on) that match; fails after the timeout with what did arrive. */
-  waitForCount(predicate: (frame: Frame) => boolean, count: number, { since = 0, timeoutMs = WAIT_MS }: WaitOptions = {}): Promise<Frame[]> {
-    return this.until(() => {
-      const matching = this.frames.slice(since).filter(predicate);
-      return matching.length >= count ? matching.slice(0, count) : undefined;
-    }, timeoutMs, `${count} matching frame(s)`);
+  waitForCount(predicate: (frame: Frame) => boolean, count: number, { since = 0, timeoutMs = WAIT_MS, whileProgressing = false }: WaitOptions = {}): Promise<Frame[]> {
+    return this.until(
+      () => {
+        const matching = this.frames.slice(since).filter(predicate);
+        return matching.length >= count ? matching.slice(0, count) : undefined;
+      },
+      timeoutMs,
+      `${count} matching frame(s)`,
+      whileProgressing,
+    );
   }
 
   /** The close code and reason; fails when the socket is still open after the timeout. */
@@ -110,23 +121,32 @@ export class TestSocket {
     for (const listener of [...this.listeners]) listener();
   }
 
-  private until<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  private until<T>(check: () => T | undefined, timeoutMs: number, what: string, whileProgressing = false): Promise<T> {
     return new Promise((resolve, reject) => {
+      const expire = () =>
+        setTimeout(() => {
+          this.listeners.delete(listener);
+          reject(new Error(`no ${what} within ${timeoutMs} ms${whileProgressing ? ' of the last frame' : ''}; frames: ${JSON.stringify(this.frames.slice(-5)).slice(0, 2_000)}`));
+        }, timeoutMs);
+      let timer = expire();
       const listener = () => {
         const value = check();
-        if (value === undefined) return;
+        if (value === undefined) {
+          if (whileProgressing) {
+            clearTimeout(timer);
+            timer = expire();
+          }
+          return;
+        }
         clearTimeout(timer);
         this.listeners.delete(listener);
         resolve(value);
       };
-      const timer = setTimeout(() => {
-        this.listeners.delete(listener);
-        reject(new Error(`no ${what} within ${timeoutMs} ms; frames: ${JSON.stringify(this.frames.slice(-5)).slice(0, 2_000)}`));
-      }, timeoutMs);
       this.listeners.add(listener);
       listener();
     });
   }
+
 }
 
 export interface Refusal {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createLogger } from '../../src/logger';
 import { codeIn, Mailbox, mfaGrant, mfaToken, otpAt, secretOf, TestClock } from '../accounts/account-security-support';
 import { startServer } from '../support/server';
-import { bearer, login, PASSWORD as USER_PASSWORD, type Tokens } from '../support/users';
+import { bearer, login, newUser, PASSWORD as USER_PASSWORD, type Tokens } from '../support/users';
 
 const ADMIN_PASSWORD = 'admin-secret-in-env';
 const PASSWORD = 'first-secret-password';
@@ -195,5 +195,28 @@ describe('log redaction: e-mail codes, password reset and two-factor sign-in', (
 
   it('logs the query string with each credential-bearing parameter as [REDACTED]', () => {
     expect(entries.map((entry) => entry.url)).to.include('/token?grant_type=password&password=[REDACTED]&client_secret=[REDACTED]&mfa_token=[REDACTED]&otp=[REDACTED]');
+  });
+});
+
+describe('log redaction: a failing statement', () => {
+  it("logs the statement's SQL without its bound values", async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const server = await startServer({ RATE_LIMITS: 'off' }, 'sqlite', { logger });
+    const secret = 'sk_live_bound-value-that-must-not-be-logged';
+    try {
+      const { access_token: access } = await newUser(server, 'dave').then((user) => user.tokens);
+      // The table gone under a running server: the INSERT fails inside the database, after knex has bound the title.
+      await server.tessera.services.db.schema.renameTable('tasks', 'tasks_elsewhere');
+      const res = await server.request.post('/tasks').set(bearer(access)).send({ title: secret });
+      expect(res.status).to.equal(500);
+      expect(res.body).to.include({ error: 'server_error' });
+    } finally {
+      await server.close();
+    }
+    const failures = lines.filter((line) => line.includes('request failed'));
+    expect(failures, 'the failure is logged').to.have.lengthOf(1);
+    expect(failures[0], 'the statement is logged').to.match(/insert into .tasks./i);
+    expect(lines.join('').includes(secret), 'the bound title appears in the log').to.equal(false);
   });
 });

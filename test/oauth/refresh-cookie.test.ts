@@ -102,6 +102,50 @@ onEachDatabase('refresh token in a cookie (SPEC §3.5)', (database) => {
     });
   }
 
+  describe('login CSRF (SPEC §9): the cookie is set only for this site or an allowed Origin', () => {
+    const cookieLoginFrom = (origin: string) =>
+      server.request.post('/token').set('Origin', origin).type('form').send({ grant_type: 'password', username: 'alice', password: PASSWORD, refresh_in_cookie: 'true' });
+    const sessionCount = async () => Number((await server.tessera.services.db('sessions').count({ n: '*' }).first())?.n);
+
+    for (const origin of [ISSUER, APP_ORIGIN]) {
+      it(`sets the cookie for a login from ${origin}`, async () => {
+        const res = await cookieLoginFrom(origin);
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        expect(refreshCookie(res).value).to.match(/^[A-Za-z0-9_-]{43}$/);
+      });
+    }
+
+    for (const origin of ['http://evil.example.test', 'null']) {
+      it(`refuses a cookie login from ${origin} with 403, no cookie and no new session`, async () => {
+        const before = await sessionCount();
+        const res = await cookieLoginFrom(origin);
+        expectError(res, 403, 'forbidden');
+        expect(res.headers['set-cookie']).to.equal(undefined);
+        expect(await sessionCount()).to.equal(before);
+      });
+    }
+
+    it('refuses a cross-site refresh that asks for the cookie, without rotating the token', async () => {
+      const login = await tokenRequest(server, { grant_type: 'password', username: 'alice', password: PASSWORD });
+      const res = await server.request
+        .post('/token')
+        .set('Origin', 'http://evil.example.test')
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: login.body.refresh_token as string, refresh_in_cookie: 'true' });
+      expectError(res, 403, 'forbidden');
+      expect(res.headers['set-cookie']).to.equal(undefined);
+      const rows = await refreshTokenRows(server, sessionIdOf(login.body.access_token as string));
+      expect(rows.map((row) => row.rotated_at)).to.deep.equal([null]);
+    });
+
+    it('still returns the refresh token in the body to a cross-site request that does not ask for the cookie', async () => {
+      const res = await server.request.post('/token').set('Origin', 'http://evil.example.test').type('form').send({ grant_type: 'password', username: 'alice', password: PASSWORD });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.have.property('refresh_token');
+      expect(res.headers['set-cookie']).to.equal(undefined);
+    });
+  });
+
   it('clears the cookie on POST /logout, and the session is over', async () => {
     const { accessToken, cookie } = await cookieLogin(server);
     const res = await server.request.post('/logout').set(bearer(accessToken)).set('Cookie', `${COOKIE}=${cookie.value}`);

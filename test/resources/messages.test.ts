@@ -60,6 +60,21 @@ onEachDatabase('conversations and messages (SPEC §5.3)', (database) => {
       expect(await listConversations(alice)).to.deep.equal(before);
     });
 
+    it('answers a user 422 for unknown usernames 20 times an hour, then 429 with Retry-After, even for known ones (SPEC §9)', async () => {
+      const frank = (await userAuth(server, 'frank')).auth;
+      const start = (auth: Auth, members: string[]) => server.request.post('/conversations').set(auth).send({ members });
+      for (let i = 0; i < 19; i += 1) expectError(await start(frank, [`ghost${i}`]), 422, 'validation_failed');
+      expect((await start(frank, ['bob'])).status, 'a conversation of known members does not count').to.equal(201);
+      expectError(await start(frank, ['ghost19']), 422, 'validation_failed');
+      for (const members of [['ghost20'], ['bob']]) {
+        const res = await start(frank, members);
+        expectError(res, 429, 'rate_limited');
+        expect(Number(res.headers['retry-after'])).to.be.within(1, 3600);
+      }
+      // Another user has a budget of their own.
+      expectError(await start((await userAuth(server, 'gina')).auth, ['ghost']), 422, 'validation_failed');
+    });
+
     it("lists only the caller's conversations, newest first", async () => {
       const dave = (await userAuth(server, 'dave')).auth;
       const erin = (await userAuth(server, 'erin')).auth;

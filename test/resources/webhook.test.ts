@@ -141,6 +141,7 @@ onEachDatabase('message webhook (SPEC §5.4)', (database) => {
       expect(attempt!.headers['content-type']).to.match(/^application\/json/);
       expect(attempt!.headers['x-tessera-signature']).to.equal(hmac(attempt!.raw));
       expect(JSON.parse(attempt!.raw).message).to.deep.equal(message);
+      expect(JSON.parse(attempt!.raw), 'the tenant of the message (SPEC 5.4)').to.include({ event: 'message.created', tenant_id: 'default' });
     }
     expect(receiver.of(withNonce.id), 'a repeated nonce is not sent again').to.have.length(1);
   });

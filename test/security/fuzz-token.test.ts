@@ -6,10 +6,10 @@ import { onEachDatabase, startServer, type TestServer } from '../support/server'
 import { login, PASSWORD, signup } from '../support/users';
 import { call, expectAlive, expectSpecAnswer, fuzzRuns, nastyJson, nastyKey, nastyString, reportSeedOnFailure, type Answer } from './support';
 
-// RFC 6749 §5.2, plus the SPEC §2 codes any endpoint may answer.
+// RFC 6749 §5.2, plus the SPEC §2 codes any endpoint may answer, and SPEC §9's 403 for a cookie asked for cross-site.
 const TOKEN_ERRORS = [
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope',
-  'payload_too_large', 'unsupported_media_type', 'rate_limited',
+  'payload_too_large', 'unsupported_media_type', 'rate_limited', 'forbidden',
 ];
 const FIELDS = ['grant_type', 'username', 'password', 'scope', 'refresh_token', 'client_id', 'client_secret', 'refresh_in_cookie'] as const;
 type Field = (typeof FIELDS)[number];

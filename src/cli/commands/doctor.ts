@@ -143,6 +143,11 @@ function checkSettings(config: Config): Check[] {
     config.clientRegistration === 'open' && !config.rateLimits.enabled
       ? check('warn', 'client registration', 'CLIENT_REGISTRATION=open with RATE_LIMITS=off: anyone may register any number of clients')
       : check('ok', 'client registration', config.clientRegistration),
+    config.metricsToken !== undefined
+      ? check('ok', 'metrics', '/metrics wants METRICS_TOKEN')
+      : config.production
+        ? check('warn', 'metrics', 'METRICS_TOKEN is unset: /metrics answers 403 in production; set it to scrape metrics')
+        : check('ok', 'metrics', '/metrics is open without METRICS_TOKEN (not production; in production it answers 403)'),
     ALL_INTERFACES.has(config.host) && config.trustProxy === false
       ? check('warn', 'listen address', `${address} listens on every interface and TRUST_PROXY is not set: behind a reverse proxy every client looks like the proxy to rate limits and session IPs`)
       : check('ok', 'listen address', address),

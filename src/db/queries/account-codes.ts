@@ -10,7 +10,7 @@ export interface AccountCodeRow {
   attempts: number;
   created_at: number;
   expires_at: number;
-  /** Tries at every code of this account and purpose since `failures_since` (a success starts over). */
+  /** Tries at every code of this account and purpose since `failures_since`; a success does not start over, so the daily bound holds. */
   failures: number;
   failures_since: number;
 }
@@ -62,9 +62,9 @@ export function createAccountCodeQueries(db: Knex) {
         });
       return changed > 0 ? codes().where(key).first() : undefined;
     },
-    /** Uses up the code when it is still this one, and forgets the account's tries; true when it was (each code works once, even under races). */
+    /** Uses up the code when it is still this one; true when it was (each code works once, even under races). */
     async consume(key: Key, codeHash: string): Promise<boolean> {
-      return (await codes().where({ ...key, code_hash: codeHash }).update({ ...NO_CODE, failures: 0, failures_since: 0 })) > 0;
+      return (await codes().where({ ...key, code_hash: codeHash }).update(NO_CODE)) > 0;
     },
     /** Ends the live code, if any (a new password makes a mailed reset code worthless). */
     async discard(key: Key): Promise<void> {

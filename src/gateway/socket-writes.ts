@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import * as wsModule from 'ws';
 
 /**
  * What ws does not type but documents in its own issues (websockets/ws#617)
@@ -15,7 +16,9 @@ interface WebSocketInternals {
   readonly _socket: Socket;
   readonly _sender: SenderInternals;
 }
-const { Sender } = WebSocket as unknown as {
+// The module's named export, not `WebSocket.Sender`: bundled for the single executable, ws is its
+// ES module wrapper, whose WebSocket class carries no Sender property.
+const { Sender } = wsModule as unknown as {
   Sender: { frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] };
 };
 

@@ -1,11 +1,14 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
+import { OIDC_SCOPES } from '../../src/auth/scopes';
 import { migrate } from '../../src/db/connection';
 import { basicAuth, sessionIdOf } from '../support/oauth';
 import { onEachDatabase, startServer, type TestServer } from '../support/server';
 import { bearer, login, newUser, PASSWORD } from '../support/users';
 
 const OLD_DEFAULT = 'tasks:read tasks:write calendar:read calendar:write messages:read messages:write';
+// The built-in client also offers the OpenID Connect scopes, which this migration leaves alone.
+const SIGN_IN_SCOPES = OIDC_SCOPES.join(' ');
 
 onEachDatabase('migration 20261208_010_account_scope (SPEC §9)', (database) => {
   let server: TestServer;
@@ -38,11 +41,11 @@ onEachDatabase('migration 20261208_010_account_scope (SPEC §9)', (database) => 
     // by name: later ones (other features') stay, as they do not touch scopes.
     const { migrations } = db.client.config as Knex.Config;
     await db.migrate.down({ ...migrations, name: '20261208_010_account_scope' });
-    expect(await scopeOf('clients', 'tessera')).to.equal(`${OLD_DEFAULT} admin`);
+    expect(await scopeOf('clients', 'tessera')).to.equal(`${OLD_DEFAULT} admin ${SIGN_IN_SCOPES}`);
     expect(await sessionScopes()).to.deep.equal({ full: OLD_DEFAULT, narrow: 'tasks:read', ended: OLD_DEFAULT, viaApp: OLD_DEFAULT });
 
     expect(await migrate(db)).to.deep.equal(['20261208_010_account_scope']);
-    expect(await scopeOf('clients', 'tessera')).to.equal(`${OLD_DEFAULT} admin account`);
+    expect(await scopeOf('clients', 'tessera')).to.equal(`${OLD_DEFAULT} admin ${SIGN_IN_SCOPES} account`);
     expect(await sessionScopes()).to.deep.equal({ full: `${OLD_DEFAULT} account`, narrow: 'tasks:read', ended: OLD_DEFAULT, viaApp: OLD_DEFAULT });
 
     // The refreshed access token of the upgraded session manages the account; the narrow one still cannot.

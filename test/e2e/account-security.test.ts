@@ -53,11 +53,13 @@ describe('web client: e-mail verification and two-step sign-in (Chromium)', func
     const { page } = dora;
     await page.getByRole('link', { name: 'Devices' }).click();
     await page.getByRole('heading', { name: 'Two-step sign-in' }).waitFor();
-    await page.getByLabel('Current password').fill('not the password');
+    // The Passkeys section asks for the current password too: this one is two-step sign-in's.
+    const currentPassword = page.getByRole('region', { name: 'Two-step sign-in' }).getByLabel('Current password');
+    await currentPassword.fill('not the password');
     await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
     await page.getByText('The current password is wrong.').waitFor();
     expect(await page.locator('code.secret').count()).to.equal(0);
-    await page.getByLabel('Current password').fill(PASSWORD);
+    await currentPassword.fill(PASSWORD);
     await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
     const key = (await page.locator('code.secret').textContent())!.replace(/\s/g, '');
     expect(await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').count()).to.equal(10);

@@ -21,8 +21,8 @@ const ROUTES: ReadonlyArray<{ method: string; template: string; id: BobId; body?
   { method: 'POST', template: '/conversations/{session_id}/members', id: 'conversation', body: { members: ['alice'] }, status: 404 },
   { method: 'DELETE', template: '/conversations/{session_id}/members/{username}', id: 'conversation', status: 404 },
   { method: 'DELETE', template: '/sessions/{id}', id: 'session', status: 404 },
-  // alice's token has no `account` scope (SPEC §9); her own apps are all the route can reach.
-  { method: 'DELETE', template: '/me/apps/{client_id}', id: 'userId', status: 403 },
+  // Only alice's own apps are within the route's reach: bob's id is no app of hers.
+  { method: 'DELETE', template: '/me/apps/{client_id}', id: 'userId', status: 404 },
   { method: 'GET', template: '/presence/{username}', id: 'username', status: 404 },
   { method: 'PATCH', template: '/me/passkeys/{id}', id: 'passkey', body: { name: 'pwned' }, status: 404 },
   { method: 'DELETE', template: '/me/passkeys/{id}', id: 'passkey', status: 404 },

@@ -105,6 +105,21 @@ onEachDatabase('gateway: messages stored in batches (SPEC §12)', (database) => 
     expect(acks.map((ack) => (ack.message as Message).seq)).to.deep.equal(nonces.map((_, i) => i + 1));
   });
 
+  it('delivers a batch of 80 messages of 15 KB (1.2 MB in one turn) whole to a member reading fast, without closing it 1013', async () => {
+    const conversation = await startConversation(server, auth('alice'), ['bob']);
+    const [alice, bob] = [await open('alice'), await open('bob')];
+    const nonces = Array.from({ length: 80 }, (_, i) => `big-${i}`);
+    sendTogether(
+      alice,
+      nonces.map((nonce) => ({ type: 'message', session_id: conversation, content: nonce.padEnd(15_000, '.'), nonce })),
+    );
+    const acks = await alice.waitForCount((frame) => frame.type === 'ack' || frame.type === 'error', nonces.length, { timeoutMs: WAIT_MS * 4 });
+    expect(acks.map((frame) => frame.type)).to.deep.equal(nonces.map(() => 'ack'));
+    const delivered = await bob.waitForCount((frame) => frame.type === 'message', nonces.length, { timeoutMs: WAIT_MS * 4 });
+    expect(delivered.map((frame) => (frame.message as Message).content.replace(/\.+$/, ''))).to.deep.equal(nonces);
+    await bob.expectServed();
+  });
+
   it("refuses a flooding socket's messages past the bound with rate_limited frames, stores exactly the acked ones, and still acks another conversation's", async () => {
     const flooded = await startConversation(server, auth('carol'), []);
     const quiet = await startConversation(server, auth('dave'), ['alice']);

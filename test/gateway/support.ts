@@ -114,10 +114,12 @@ export class TestSocket {
     return new Promise((resolve, reject) => {
       const listener = () => {
         const value = check();
-        if (value === undefined) return;
+        // No frame arrives after the close: a wait for frames that the close leaves unmet fails now, saying why.
+        if (value === undefined && (what === 'close' || this.closeResult === undefined)) return;
         clearTimeout(timer);
         this.listeners.delete(listener);
-        resolve(value);
+        if (value === undefined) reject(new Error(`closed ${JSON.stringify(this.closeResult)} before ${what}; frames: ${JSON.stringify(this.frames.slice(-5)).slice(0, 2_000)}`));
+        else resolve(value);
       };
       const timer = setTimeout(() => {
         this.listeners.delete(listener);

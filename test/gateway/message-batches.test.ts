@@ -120,6 +120,26 @@ onEachDatabase('gateway: messages stored in batches (SPEC §12)', (database) => 
     await bob.expectServed();
   });
 
+  // PostgreSQL undoes a transaction caught in a deadlock (40P01); a trigger raises that code for one sender's post.
+  if (database === 'postgres') {
+    it("stores the other senders' posts of a batch that keeps deadlocking, failing only the posts of the sender it comes from", async () => {
+      const { db, messages, tenantId } = server.tessera.services;
+      await db.raw(`CREATE FUNCTION deadlock_on() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.content = 'deadlocks' THEN RAISE EXCEPTION 'deadlock test' USING ERRCODE = '40P01'; END IF; RETURN NEW; END $$`);
+      await db.raw('CREATE TRIGGER deadlock_on BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION deadlock_on()');
+      const conversation = await startConversation(server, auth('alice'), ['bob']);
+      const senderOf = async (username: string) => ({ id: (await server.request.get('/me').set(auth(username))).body.id as string, name: username, role: 'user' as const, member: true });
+      const [alice, bob] = [await senderOf('alice'), await senderOf('bob')];
+      // Posted in one turn: one batch.
+      const [failed, stored] = await Promise.allSettled([
+        messages.post({ tenantId, sessionId: conversation, sender: alice, content: 'deadlocks', type: 'text' }),
+        messages.post({ tenantId, sessionId: conversation, sender: bob, content: 'innocent', type: 'text' }),
+      ]);
+      expect(failed.status).to.equal('rejected');
+      expect(stored.status, JSON.stringify(stored)).to.equal('fulfilled');
+      expect((await history('bob', conversation)).map((message) => [message.sender, message.content])).to.deep.equal([['bob', 'innocent']]);
+    });
+  }
+
   it("refuses a flooding socket's messages past the bound with rate_limited frames, stores exactly the acked ones, and still acks another conversation's", async () => {
     const flooded = await startConversation(server, auth('carol'), []);
     const quiet = await startConversation(server, auth('dave'), ['alice']);

@@ -242,6 +242,8 @@ export class Connection implements Registered {
         ({ message }) => this.send(ackFrame(nonce, message)),
         (error: unknown) => this.fail(error, nonce),
       )
+      // An exception while answering would otherwise be an unhandled rejection, which ends the process on Node 20.
+      .catch((error: unknown) => this.context.logger.error({ err: error instanceof Error ? error.message : String(error), connection_id: this.id }, 'answering a message failed'))
       .finally(() => {
         this.unacked -= 1;
       });

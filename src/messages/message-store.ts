@@ -4,6 +4,7 @@ import { isTransactionConflict, isUniqueViolation } from '../db/errors';
 import { createConversationQueries } from '../db/queries/conversations';
 import { createMessageQueries } from '../db/queries/messages';
 import { notFound, unavailable } from '../errors';
+import type { Logger } from '../logger';
 import { ConversationCache } from './conversation-cache';
 import { toMessage, type Message } from './message';
 import { senderKey, storeBatch, type Outcome } from './message-batch';
@@ -70,6 +71,7 @@ export class MessageStore {
     private readonly db: Knex,
     private readonly bus: Bus,
     private readonly webhook: MessageWebhook | undefined,
+    private readonly logger: Logger,
     private readonly onStored: (role: Message['role']) => void = () => undefined,
   ) {
     this.conversations = new ConversationCache(db, bus);
@@ -133,9 +135,14 @@ export class MessageStore {
     post.resolve({ message: outcome.message, created: outcome.kind === 'created' });
   }
 
+  /** Tells of a committed message; a failure here must not turn it into an error its sender would post again. */
   private announce({ tenantId, origin }: NewMessage, message: Message, memberIds: readonly string[]): void {
-    this.onStored(message.role);
-    this.bus.publish('messages.created', { tenantId, message, memberIds, ...(origin === undefined ? {} : { origin }) });
-    if (message.role === 'user') this.webhook?.send(message);
+    try {
+      this.onStored(message.role);
+      this.bus.publish('messages.created', { tenantId, message, memberIds, ...(origin === undefined ? {} : { origin }) });
+      if (message.role === 'user') this.webhook?.send(message);
+    } catch (error) {
+      this.logger.error({ err: error instanceof Error ? error.message : String(error), message_id: message.id, session_id: message.session_id }, 'announcing a stored message failed');
+    }
   }
 }

@@ -140,6 +140,27 @@ onEachDatabase('gateway: messages stored in batches (SPEC §12)', (database) => 
     });
   }
 
+  it('acks messages already committed when telling of them fails afterwards (the bus throws): an error would have them posted twice', async () => {
+    const conversation = await startConversation(server, auth('alice'), ['bob']);
+    const alice = await open('alice');
+    const { bus } = server.tessera.services;
+    const publish = bus.publish.bind(bus);
+    bus.publish = () => {
+      throw new Error('the bus is broken');
+    };
+    try {
+      sendTogether(alice, ['told-1', 'told-2'].map((nonce) => ({ type: 'message', session_id: conversation, content: nonce, nonce })));
+      const answers = await alice.waitForCount((frame) => frame.type === 'ack' || frame.type === 'error', 2);
+      expect(answers.map((frame) => [frame.type, frame.nonce])).to.deep.equal([['ack', 'told-1'], ['ack', 'told-2']]);
+      const rest = await server.request.post(`/messages/${conversation}`).set(auth('alice')).send({ content: 'told-3' });
+      expect(rest.status, JSON.stringify(rest.body)).to.equal(201);
+    } finally {
+      bus.publish = publish;
+    }
+    expect((await history('alice', conversation)).map((message) => message.content)).to.deep.equal(['told-1', 'told-2', 'told-3']);
+    await alice.expectServed();
+  });
+
   it("refuses a flooding socket's messages past the bound with rate_limited frames, stores exactly the acked ones, and still acks another conversation's", async () => {
     const flooded = await startConversation(server, auth('carol'), []);
     const quiet = await startConversation(server, auth('dave'), ['alice']);

@@ -22,7 +22,8 @@ export const membersOf = (version: number, ids: readonly string[]): Members => (
 /**
  * Conversations and their members, cached per process so a post reads
  * nothing. A change of members is published on the bus ('conversations.changed',
- * across processes with Redis) and forgets the entry here; a change the bus
+ * across processes with Redis) and forgets the entry here, as a tenant's
+ * removal ('tenants.changed' without a row) forgets all of its; a change the bus
  * has not brought yet is caught by the version every seq allocation returns.
  * Only conversations that exist are kept: a post to a new one always asks.
  */
@@ -39,6 +40,9 @@ export class ConversationCache {
     private readonly limits: CacheLimits = LIMITS,
   ) {
     bus.subscribe('conversations.changed', ({ tenantId, conversationId }) => this.forget(conversationKey(tenantId, conversationId)));
+    bus.subscribe('tenants.changed', ({ tenantId, tenant }) => {
+      if (tenant === null) this.forgetTenant(tenantId);
+    });
   }
 
   get(key: string): Members | undefined {
@@ -53,6 +57,13 @@ export class ConversationCache {
   forget(key: string): void {
     this.changes += 1;
     this.drop(key);
+  }
+
+  /** Forgets every conversation of a removed tenant. */
+  forgetTenant(tenantId: string): void {
+    this.changes += 1;
+    const prefix = conversationKey(tenantId, '');
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.drop(key);
   }
 
   /** The members of the given conversations of a tenant that exist, read now; kept unless a change was heard meanwhile. */

@@ -54,4 +54,15 @@ describe('conversation membership cache', () => {
     bus.publish('conversations.changed', { tenantId: 't1', conversationId: 'c1' });
     expect(cache.get(conversationKey('t1', 'c1'))).to.equal(undefined);
   });
+
+  it("forgets every conversation of a tenant removed, on the bus, and keeps the other tenants'", () => {
+    const bus = createLocalBus();
+    const cache = new ConversationCache(db, bus);
+    for (const tenant of ['t1', 't10', 't2']) for (const id of ['c1', 'c2']) cache.remember(conversationKey(tenant, id), members(2));
+    bus.publish('tenants.changed', { tenantId: 't1', tenant: null });
+    const kept = (tenant: string) => ['c1', 'c2'].map((id) => cache.get(conversationKey(tenant, id)) !== undefined);
+    expect(kept('t1')).to.deep.equal([false, false]);
+    expect(kept('t10')).to.deep.equal([true, true]);
+    expect(kept('t2')).to.deep.equal([true, true]);
+  });
 });

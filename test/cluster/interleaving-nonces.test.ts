@@ -1,20 +1,11 @@
-import type { Socket } from 'node:net';
 import { expect } from 'chai';
-import type { Frame, TestSocket } from '../gateway/support';
+import { sendTogether, type Frame } from '../gateway/support';
 import type { Tokens } from '../support/users';
 import { newUser, startConversation, twoNodesPerSuite } from './support';
 
 const ROUNDS = 20;
 const PADDING = 60; // messages between a batch's two repeated nonces, so the two inserts overlap
 const isAnswer = (frame: Frame) => frame.type === 'ack' || frame.type === 'error';
-
-/** Sends the frames in one write, so the server reads them in one turn: one batch. */
-function sendTogether(socket: TestSocket, frames: ReadonlyArray<Record<string, unknown>>): void {
-  const tcp = (socket.ws as unknown as { _socket: Socket })._socket;
-  tcp.cork();
-  for (const frame of frames) socket.send(frame);
-  tcp.uncork();
-}
 
 describe('cluster: two processes storing the same nonces in opposite order (PostgreSQL + Redis)', () => {
   // Frames far above what the test sends: the socket's frame rate is not what is tested.

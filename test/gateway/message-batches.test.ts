@@ -1,21 +1,12 @@
-import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import { MAX_UNACKED_MESSAGES } from '../../src/gateway/connection';
 import { startConversation, type Auth } from '../support/resources';
 import { onEachDatabase, startServer, type DatabaseKind, type TestServer } from '../support/server';
 import { bearer, newUser, type Tokens } from '../support/users';
-import { closeAll, connectAs, WAIT_MS, type Frame, type Message, type TestSocket } from './support';
+import { closeAll, connectAs, sendTogether, WAIT_MS, type Frame, type Message, type TestSocket } from './support';
 
 const FLOOD = MAX_UNACKED_MESSAGES * 4;
 const REFUSED = 'refused by the test trigger';
-
-/** Sends the frames in one write, so the server reads them in one turn of its event loop: one batch. */
-function sendTogether(socket: TestSocket, frames: ReadonlyArray<Record<string, unknown>>): void {
-  const tcp = (socket.ws as unknown as { _socket: Socket })._socket;
-  tcp.cork();
-  for (const frame of frames) socket.send(frame);
-  tcp.uncork();
-}
 
 /** A trigger that fails the insert of a message whose content is 'boom': the commit of its batch fails for real. */
 async function refuseBoom(server: TestServer, database: DatabaseKind): Promise<void> {

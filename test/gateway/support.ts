@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import type { IncomingHttpHeaders } from 'node:http';
 import WebSocket, { type ClientOptions } from 'ws';
@@ -129,6 +130,14 @@ export class TestSocket {
       listener();
     });
   }
+}
+
+/** Sends the frames in one write, so the server reads them in one turn of its event loop: one batch. */
+export function sendTogether(socket: TestSocket, frames: ReadonlyArray<Record<string, unknown>>): void {
+  const tcp = (socket.ws as unknown as { _socket: Socket })._socket;
+  tcp.cork();
+  for (const frame of frames) socket.send(frame);
+  tcp.uncork();
 }
 
 export interface Refusal {

@@ -96,7 +96,7 @@ export async function createServices(config: Config, options: TesseraOptions = {
       users: new Users(db, sessions, config.passwordHashCost, reads),
       clients: new Clients(db, sessions, reads),
       refreshTokens: new RefreshTokens(db, sessions, { reuseGrace: config.refreshReuseGrace, idleTtl: config.refreshIdleTtl, onReuse: () => metrics.refreshReuse.inc() }),
-      messages: new MessageStore(db, bus, webhook, (role) => metrics.messagesStored.inc({ role })),
+      messages: new MessageStore(db, bus, webhook, logger, (role) => metrics.messagesStored.inc({ role })),
       webhook,
       mailer: createMailer(config, logger),
       accountCodeKey: new AccountCodeKey(db, config.accountCodeKey),

@@ -14,13 +14,16 @@ interface Envelope {
   readonly events: readonly Published[];
 }
 
+const ENVELOPE_BYTES = 1024 * 1024;
+
 /**
  * The bus across processes over Redis pub/sub. Events reach this process's
  * handlers at once, without the round trip, and every other process through
  * Redis; a process ignores its own echo. While Redis is away events still
  * flow inside the process, and clients catch up on missed messages with
  * `resume` (messages are in the database, not in Redis). The events of one
- * turn (a committed batch of messages) travel in one PUBLISH, in order.
+ * turn (a committed batch of messages) travel in one PUBLISH of at most about
+ * ENVELOPE_BYTES (more in several), in order.
  */
 export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: string, logger: Logger): Bus {
   const local = createLocalBus();
@@ -53,12 +56,19 @@ export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: stri
     }
   });
 
-  let pending: Published[] = [];
+  // Each event serialised when published, so the envelope's size is known before it is sent.
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let pendingTopics = new Set<BusTopic>();
   const flush = () => {
-    const events = pending;
+    if (pending.length === 0) return;
+    const envelope = `{"origin":${JSON.stringify(origin)},"events":[${pending.join(',')}]}`;
+    const topics = pendingTopics;
     pending = [];
-    publisher.publish(channel, JSON.stringify({ origin, events } satisfies Envelope)).catch((error: unknown) => {
-      logger.warn({ topics: [...new Set(events.map((published) => published.topic))], err: String(error) }, 'bus events not sent to other processes');
+    pendingBytes = 0;
+    pendingTopics = new Set();
+    publisher.publish(channel, envelope).catch((error: unknown) => {
+      logger.warn({ topics: [...topics], err: String(error) }, 'bus events not sent to other processes');
     });
   };
 
@@ -66,7 +76,12 @@ export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: stri
     publish<T extends BusTopic>(topic: T, event: BusEvents[T]) {
       local.publish(topic, event);
       if (pending.length === 0) process.nextTick(flush);
-      pending.push({ topic, event });
+      const published = JSON.stringify({ topic, event } satisfies Published);
+      pending.push(published);
+      pendingBytes += published.length;
+      pendingTopics.add(topic);
+      // A turn that publishes megabytes (a batch of large messages) goes out in envelopes of about this size, not one without bound.
+      if (pendingBytes >= ENVELOPE_BYTES) flush();
     },
     subscribe: local.subscribe,
     async probe() {

@@ -57,6 +57,8 @@ export class Connection implements Registered {
   private unacked = 0;
   /** Live messages held back while a resume of their conversation replays history; made at the first resume. */
   private resuming: Map<string, Message[]> | undefined;
+  /** The last seq a resume replayed, per conversation: its announcement can come after the replay read it. */
+  private replayed: Map<string, number> | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -102,11 +104,11 @@ export class Connection implements Registered {
     if (this.writable(frame.length)) this.ws.send(frame, { binary: false });
   }
 
-  /** Delivers a stored message, unless a resume of its conversation is replaying: then it waits its turn. */
+  /** Delivers a stored message once (not one a resume already replayed); while a resume of its conversation replays, it waits its turn. */
   receive(message: Message, frame: PreparedFrame): void {
     const held = this.resuming?.get(message.session_id);
     if (held) held.push(message);
-    else if (this.writable(frame.data.length)) sendPrepared(this.ws, frame);
+    else if (message.seq > (this.replayed?.get(message.session_id) ?? 0) && this.writable(frame.data.length)) sendPrepared(this.ws, frame);
   }
 
   /** True when `bytes` more may be written now; closes a slow consumer (1013). */
@@ -242,6 +244,8 @@ export class Connection implements Registered {
         ({ message }) => this.send(ackFrame(nonce, message)),
         (error: unknown) => this.fail(error, nonce),
       )
+      // An exception while answering would otherwise be an unhandled rejection, which ends the process on Node 20.
+      .catch((error: unknown) => this.context.logger.error({ err: error instanceof Error ? error.message : String(error), connection_id: this.id }, 'answering a message failed'))
       .finally(() => {
         this.unacked -= 1;
       });
@@ -265,6 +269,7 @@ export class Connection implements Registered {
         this.sendJson({ type: 'message', message });
         last = message.seq;
       }
+      (this.replayed ??= new Map()).set(sessionId, last);
       this.sendJson({ type: 'resumed', session_id: sessionId, last_seq: last });
     } finally {
       this.resuming?.delete(sessionId);

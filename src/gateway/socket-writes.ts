@@ -44,11 +44,18 @@ export function sendPrepared(ws: WebSocket, frame: PreparedFrame): void {
 
 /** Sockets written to in this turn of the event loop, and which of them are corked. */
 const written = new Set<Socket>();
-const corked: Socket[] = [];
+const corked = new Set<Socket>();
+
+/**
+ * Corked bytes count in `bufferedAmount`, which the slow-consumer rule (1013) compares with its
+ * limit: past this many pending bytes a socket's writes go out as they come, so a turn writing
+ * megabytes to a reader that keeps up is not mistaken for a backlog.
+ */
+const CORKED_BYTES_LIMIT = 64 * 1024;
 
 function endTurn(): void {
   for (const socket of corked) socket.uncork();
-  corked.length = 0;
+  corked.clear();
   written.clear();
 }
 
@@ -57,15 +64,18 @@ function endTurn(): void {
  * goes out at once (a fan-out reaches the first sockets while it still
  * writes to the last); later ones are held until the turn is done (its
  * promise callbacks included) and go out in one system call: the acks of a
- * batch and the messages delivered with it travel together.
+ * batch and the messages delivered with it travel together, up to
+ * CORKED_BYTES_LIMIT pending.
  */
 export function beforeWrite(ws: WebSocket): void {
   const socket = (ws as unknown as WebSocketInternals)._socket;
   if (!written.has(socket)) {
     if (written.size === 0) process.nextTick(endTurn);
     written.add(socket);
+  } else if (socket.writableLength >= CORKED_BYTES_LIMIT) {
+    if (corked.delete(socket)) socket.uncork();
   } else if (socket.writableCorked === 0) {
     socket.cork();
-    corked.push(socket);
+    corked.add(socket);
   }
 }

@@ -21,7 +21,9 @@ interface Checked extends Lane {
   readonly members: Members;
 }
 
-const nonceKey = ({ tenantId, sender, nonce }: NewMessage) => (nonce === undefined ? undefined : `${tenantId}\0${sender.id}\0${nonce}`);
+/** A sender's key in maps: tenant and user (or client) id. */
+export const senderKey = (tenantId: string, senderId: string): string => `${tenantId}\0${senderId}`;
+const nonceKey = ({ tenantId, sender, nonce }: NewMessage) => (nonce === undefined ? undefined : `${senderKey(tenantId, sender.id)}\0${nonce}`);
 
 /** The members of every conversation the batch posts to, from the cache, the misses read at once (every one when `fresh`). */
 async function membersFor(cache: ConversationCache, inputs: readonly NewMessage[], fresh: boolean): Promise<Map<string, Members>> {
@@ -41,15 +43,20 @@ async function membersFor(cache: ConversationCache, inputs: readonly NewMessage[
   return known;
 }
 
-/** Earlier messages with the nonces of the batch: read only after an insert met one (the unique index said so). */
+/** Earlier messages with the nonces of the batch, one query per sender: read only after an insert met one (the unique index said so). */
 async function earlierByNonce(db: Knex, inputs: readonly NewMessage[]): Promise<Map<string, MessageRow>> {
+  const nonces = new Map<string, { tenantId: string; senderId: string; nonces: Set<string> }>();
+  for (const { tenantId, sender, nonce } of inputs) {
+    if (nonce === undefined) continue;
+    const key = senderKey(tenantId, sender.id);
+    let wanted = nonces.get(key);
+    if (!wanted) nonces.set(key, (wanted = { tenantId, senderId: sender.id, nonces: new Set() }));
+    wanted.nonces.add(nonce);
+  }
   const earlier = new Map<string, MessageRow>();
   const messages = createMessageQueries(db);
-  for (const input of inputs) {
-    const key = nonceKey(input);
-    if (key === undefined || earlier.has(key)) continue;
-    const row = await messages.findByNonce(input.tenantId, input.sender.id, input.nonce!);
-    if (row) earlier.set(key, row);
+  for (const { tenantId, senderId, nonces: wanted } of nonces.values()) {
+    for (const row of await messages.findByNonces(tenantId, senderId, [...wanted])) earlier.set(`${senderKey(tenantId, senderId)}\0${row.nonce!}`, row);
   }
   return earlier;
 }

@@ -1,12 +1,13 @@
 import type { Knex } from 'knex';
 import type { Bus } from '../bus/bus';
-import { isUniqueViolation } from '../db/errors';
+import { isTransactionConflict, isUniqueViolation } from '../db/errors';
 import { createConversationQueries } from '../db/queries/conversations';
 import { createMessageQueries } from '../db/queries/messages';
 import { notFound, unavailable } from '../errors';
+import type { Logger } from '../logger';
 import { ConversationCache } from './conversation-cache';
 import { toMessage, type Message } from './message';
-import { storeBatch, type Outcome } from './message-batch';
+import { senderKey, storeBatch, type Outcome } from './message-batch';
 import { PostQueue, type Waiting } from './post-queue';
 import type { MessageWebhook } from './webhook';
 
@@ -36,12 +37,24 @@ export interface Posted {
   readonly created: boolean;
 }
 
-// A batch the unique index refused (a repeated nonce, a racing start of the same conversation) is tried
-// again reading what it met, and the posts of a conversation whose members changed with its members
-// read anew; a third time fails them.
+// A batch the unique index refused (a repeated nonce, a racing start of the same conversation) or
+// PostgreSQL undid (a deadlock, a serialization conflict) is tried again reading what it met, and the
+// posts of a conversation whose members changed with its members read anew; the third time each
+// sender's posts go on their own, and what fails then fails.
 const ATTEMPTS = 3;
 const BATCH_LIMIT = 500; // posts per transaction
 const WAITING_LIMIT = 8_192; // posts waiting for a batch, process-wide
+
+function groupBySender(posts: ReadonlyArray<Waiting<NewMessage, Posted>>): Map<string, Array<Waiting<NewMessage, Posted>>> {
+  const groups = new Map<string, Array<Waiting<NewMessage, Posted>>>();
+  for (const post of posts) {
+    const key = senderKey(post.input.tenantId, post.input.sender.id);
+    const group = groups.get(key);
+    if (group) group.push(post);
+    else groups.set(key, [post]);
+  }
+  return groups;
+}
 
 /**
  * The one message store, called by REST and the socket alike. Posts are
@@ -58,6 +71,7 @@ export class MessageStore {
     private readonly db: Knex,
     private readonly bus: Bus,
     private readonly webhook: MessageWebhook | undefined,
+    private readonly logger: Logger,
     private readonly onStored: (role: Message['role']) => void = () => undefined,
   ) {
     this.conversations = new ConversationCache(db, bus);
@@ -84,22 +98,34 @@ export class MessageStore {
     let posts = batch;
     let careful = false;
     for (let attempt = 1; posts.length > 0; attempt += 1) {
-      let outcomes: Outcome[];
-      try {
-        outcomes = await storeBatch(this.db, this.conversations, posts.map((post) => post.input), careful);
-      } catch (error) {
-        if (attempt < ATTEMPTS && isUniqueViolation(error)) {
-          careful = true;
-          continue;
-        }
-        for (const post of posts) post.reject(error);
-        return;
+      const last = attempt >= ATTEMPTS;
+      // The last attempt commits each sender's posts on their own: what keeps conflicting fails its sender's posts only.
+      const groups = last ? [...groupBySender(posts).values()] : [posts];
+      const again: Array<Waiting<NewMessage, Posted>> = [];
+      for (const group of groups) {
+        const tried = await this.attempt(group, careful, last);
+        careful ||= tried.conflict;
+        again.push(...tried.again);
       }
-      posts.forEach((post, i) => this.settle(post, outcomes[i]!));
-      const again = posts.filter((_, i) => outcomes[i]!.kind === 'changed');
-      if (attempt >= ATTEMPTS) for (const post of again) post.reject(unavailable('the members of the conversation kept changing'));
-      posts = attempt >= ATTEMPTS ? [] : again;
+      posts = again;
     }
+  }
+
+  /** Stores posts once and settles them; returns those to try again (all of them after a conflict worth retrying). */
+  private async attempt(posts: ReadonlyArray<Waiting<NewMessage, Posted>>, careful: boolean, last: boolean): Promise<{ again: Array<Waiting<NewMessage, Posted>>; conflict: boolean }> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await storeBatch(this.db, this.conversations, posts.map((post) => post.input), careful);
+    } catch (error) {
+      if (!last && (isUniqueViolation(error) || isTransactionConflict(error))) return { again: [...posts], conflict: true };
+      for (const post of posts) post.reject(error);
+      return { again: [], conflict: false };
+    }
+    posts.forEach((post, i) => this.settle(post, outcomes[i]!));
+    const again = posts.filter((_, i) => outcomes[i]!.kind === 'changed');
+    if (!last) return { again, conflict: false };
+    for (const post of again) post.reject(unavailable('the members of the conversation kept changing'));
+    return { again: [], conflict: false };
   }
 
   private settle(post: Waiting<NewMessage, Posted>, outcome: Outcome): void {
@@ -109,9 +135,14 @@ export class MessageStore {
     post.resolve({ message: outcome.message, created: outcome.kind === 'created' });
   }
 
+  /** Tells of a committed message; a failure here must not turn it into an error its sender would post again. */
   private announce({ tenantId, origin }: NewMessage, message: Message, memberIds: readonly string[]): void {
-    this.onStored(message.role);
-    this.bus.publish('messages.created', { tenantId, message, memberIds, ...(origin === undefined ? {} : { origin }) });
-    if (message.role === 'user') this.webhook?.send(tenantId, message);
+    try {
+      this.onStored(message.role);
+      this.bus.publish('messages.created', { tenantId, message, memberIds, ...(origin === undefined ? {} : { origin }) });
+      if (message.role === 'user') this.webhook?.send(tenantId, message);
+    } catch (error) {
+      this.logger.error({ err: error instanceof Error ? error.message : String(error), message_id: message.id, session_id: message.session_id }, 'announcing a stored message failed');
+    }
   }
 }

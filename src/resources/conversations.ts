@@ -144,11 +144,12 @@ export function conversationRoutes(api: Api, router: Router, db: Knex, bus: Bus,
     async ({ params: { session_id: id, username }, principal }, _req, res) => {
       const { tenantId } = principal;
       const row = await visible(tenantId, id, principal.subject);
-      const user: { id: string } | undefined = await db('users').where({ tenant_id: tenantId, username_key: usernameKey(username) }).first('id');
-      if (!user) throw notFound('member');
-      if (user.id !== principal.subject && row.created_by !== principal.subject) throw forbidden('Only the conversation\'s creator removes other members.');
+      // Among the members only: a user who exists but is not one gets the same 404 as a name nobody has.
+      const userId = await createConversationQueries(db).memberIdByUsername(tenantId, id, usernameKey(username));
+      if (userId === undefined) throw notFound('member');
+      if (userId !== principal.subject && row.created_by !== principal.subject) throw forbidden('Only the conversation\'s creator removes other members.');
       await db.transaction(async (trx) => {
-        if (!(await createConversationQueries(trx).removeMember(tenantId, id, user.id))) throw notFound('member');
+        if (!(await createConversationQueries(trx).removeMember(tenantId, id, userId))) throw notFound('member');
       });
       changed(tenantId, id);
       res.status(204).end();

@@ -1,21 +1,12 @@
-import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import { MAX_UNACKED_MESSAGES } from '../../src/gateway/connection';
 import { startConversation, type Auth } from '../support/resources';
 import { onEachDatabase, startServer, type DatabaseKind, type TestServer } from '../support/server';
 import { bearer, newUser, type Tokens } from '../support/users';
-import { closeAll, connectAs, WAIT_MS, type Frame, type Message, type TestSocket } from './support';
+import { closeAll, connectAs, sendTogether, WAIT_MS, type Frame, type Message, type TestSocket } from './support';
 
 const FLOOD = MAX_UNACKED_MESSAGES * 4;
 const REFUSED = 'refused by the test trigger';
-
-/** Sends the frames in one write, so the server reads them in one turn of its event loop: one batch. */
-function sendTogether(socket: TestSocket, frames: ReadonlyArray<Record<string, unknown>>): void {
-  const tcp = (socket.ws as unknown as { _socket: Socket })._socket;
-  tcp.cork();
-  for (const frame of frames) socket.send(frame);
-  tcp.uncork();
-}
 
 /** A trigger that fails the insert of a message whose content is 'boom': the commit of its batch fails for real. */
 async function refuseBoom(server: TestServer, database: DatabaseKind): Promise<void> {
@@ -103,6 +94,62 @@ onEachDatabase('gateway: messages stored in batches (SPEC §12)', (database) => 
     expect((await history('alice', conversation)).map((message) => message.id)).to.include(first.id);
     const acks = await alice.waitForCount((frame) => frame.type === 'ack', nonces.length);
     expect(acks.map((ack) => (ack.message as Message).seq)).to.deep.equal(nonces.map((_, i) => i + 1));
+  });
+
+  it('delivers a batch of 80 messages of 15 KB (1.2 MB in one turn) whole to a member reading fast, without closing it 1013', async () => {
+    const conversation = await startConversation(server, auth('alice'), ['bob']);
+    const [alice, bob] = [await open('alice'), await open('bob')];
+    const nonces = Array.from({ length: 80 }, (_, i) => `big-${i}`);
+    sendTogether(
+      alice,
+      nonces.map((nonce) => ({ type: 'message', session_id: conversation, content: nonce.padEnd(15_000, '.'), nonce })),
+    );
+    const acks = await alice.waitForCount((frame) => frame.type === 'ack' || frame.type === 'error', nonces.length, { timeoutMs: WAIT_MS * 4 });
+    expect(acks.map((frame) => frame.type)).to.deep.equal(nonces.map(() => 'ack'));
+    const delivered = await bob.waitForCount((frame) => frame.type === 'message', nonces.length, { timeoutMs: WAIT_MS * 4 });
+    expect(delivered.map((frame) => (frame.message as Message).content.replace(/\.+$/, ''))).to.deep.equal(nonces);
+    await bob.expectServed();
+  });
+
+  // PostgreSQL undoes a transaction caught in a deadlock (40P01); a trigger raises that code for one sender's post.
+  if (database === 'postgres') {
+    it("stores the other senders' posts of a batch that keeps deadlocking, failing only the posts of the sender it comes from", async () => {
+      const { db, messages, tenantId } = server.tessera.services;
+      await db.raw(`CREATE FUNCTION deadlock_on() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.content = 'deadlocks' THEN RAISE EXCEPTION 'deadlock test' USING ERRCODE = '40P01'; END IF; RETURN NEW; END $$`);
+      await db.raw('CREATE TRIGGER deadlock_on BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION deadlock_on()');
+      const conversation = await startConversation(server, auth('alice'), ['bob']);
+      const senderOf = async (username: string) => ({ id: (await server.request.get('/me').set(auth(username))).body.id as string, name: username, role: 'user' as const, member: true });
+      const [alice, bob] = [await senderOf('alice'), await senderOf('bob')];
+      // Posted in one turn: one batch.
+      const [failed, stored] = await Promise.allSettled([
+        messages.post({ tenantId, sessionId: conversation, sender: alice, content: 'deadlocks', type: 'text' }),
+        messages.post({ tenantId, sessionId: conversation, sender: bob, content: 'innocent', type: 'text' }),
+      ]);
+      expect(failed.status).to.equal('rejected');
+      expect(stored.status, JSON.stringify(stored)).to.equal('fulfilled');
+      expect((await history('bob', conversation)).map((message) => [message.sender, message.content])).to.deep.equal([['bob', 'innocent']]);
+    });
+  }
+
+  it('acks messages already committed when telling of them fails afterwards (the bus throws): an error would have them posted twice', async () => {
+    const conversation = await startConversation(server, auth('alice'), ['bob']);
+    const alice = await open('alice');
+    const { bus } = server.tessera.services;
+    const publish = bus.publish.bind(bus);
+    bus.publish = () => {
+      throw new Error('the bus is broken');
+    };
+    try {
+      sendTogether(alice, ['told-1', 'told-2'].map((nonce) => ({ type: 'message', session_id: conversation, content: nonce, nonce })));
+      const answers = await alice.waitForCount((frame) => frame.type === 'ack' || frame.type === 'error', 2);
+      expect(answers.map((frame) => [frame.type, frame.nonce])).to.deep.equal([['ack', 'told-1'], ['ack', 'told-2']]);
+      const rest = await server.request.post(`/messages/${conversation}`).set(auth('alice')).send({ content: 'told-3' });
+      expect(rest.status, JSON.stringify(rest.body)).to.equal(201);
+    } finally {
+      bus.publish = publish;
+    }
+    expect((await history('alice', conversation)).map((message) => message.content)).to.deep.equal(['told-1', 'told-2', 'told-3']);
+    await alice.expectServed();
   });
 
   it("refuses a flooding socket's messages past the bound with rate_limited frames, stores exactly the acked ones, and still acks another conversation's", async () => {

@@ -86,6 +86,18 @@ onEachDatabase('gateway resume and delivery order (SPEC §6)', (database) => {
       expect(resumed.last_seq).to.equal(replayed);
     });
 
+    it('replays 100 messages of 15 KB (1.5 MB in one turn) to a reader keeping up and ends in resumed, not a 1013 close', async () => {
+      const conversation = await startConversation(server, bearer(alice.access_token), ['bob']);
+      const { messages, tenantId } = server.tessera.services;
+      const sender = { id: (await server.request.get('/me').set(bearer(alice.access_token))).body.id as string, name: 'alice', role: 'user' as const, member: true };
+      for (let i = 0; i < 100; i += 1) await messages.post({ tenantId, sessionId: conversation, sender, content: `${i}`.padEnd(15_000, '.'), type: 'text' });
+      const socket = await open('bob', bob);
+      socket.send({ type: 'resume', session_id: conversation, after_seq: 0 });
+      expect(await socket.next('resumed', { timeoutMs: 10_000 })).to.deep.equal({ type: 'resumed', session_id: conversation, last_seq: 100 });
+      expect(seqs(socket.messages())).to.deep.equal(range(1, 100));
+      await socket.expectServed();
+    });
+
     it('answers a resume of a conversation the user is not in with a not_found error frame and stays open', async () => {
       const conversation = await startConversation(server, bearer(alice.access_token), ['carol']);
       await post(bearer(alice.access_token), conversation, 1);

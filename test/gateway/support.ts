@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import type { IncomingHttpHeaders } from 'node:http';
 import WebSocket, { type ClientOptions } from 'ws';
@@ -131,7 +132,8 @@ export class TestSocket {
       let timer = expire();
       const listener = () => {
         const value = check();
-        if (value === undefined) {
+        // No frame arrives after the close: a wait for frames that the close leaves unmet fails now, saying why.
+        if (value === undefined && (what === 'close' || this.closeResult === undefined)) {
           if (whileProgressing) {
             clearTimeout(timer);
             timer = expire();
@@ -140,13 +142,22 @@ export class TestSocket {
         }
         clearTimeout(timer);
         this.listeners.delete(listener);
-        resolve(value);
+        if (value === undefined) reject(new Error(`closed ${JSON.stringify(this.closeResult)} before ${what}; frames: ${JSON.stringify(this.frames.slice(-5)).slice(0, 2_000)}`));
+        else resolve(value);
       };
       this.listeners.add(listener);
       listener();
     });
   }
 
+}
+
+/** Sends the frames in one write, so the server reads them in one turn of its event loop: one batch. */
+export function sendTogether(socket: TestSocket, frames: ReadonlyArray<Record<string, unknown>>): void {
+  const tcp = (socket.ws as unknown as { _socket: Socket })._socket;
+  tcp.cork();
+  for (const frame of frames) socket.send(frame);
+  tcp.uncork();
 }
 
 export interface Refusal {

@@ -57,6 +57,14 @@ onEachDatabase('conversation members', (database) => {
     expectError(await removeMember('dave', id, 'alice'), 404, 'not_found');
   });
 
+  it('answers a member removing a user who exists but is not a member exactly as for a name nobody has (404), not 403: usernames are not revealed', async () => {
+    const id = await startConversation(server, auth.alice!, ['bob']);
+    const existing = await removeMember('bob', id, 'dave');
+    const unknown = await removeMember('bob', id, 'nobody-here');
+    expectError(existing, 404, 'not_found');
+    expect(existing.body).to.deep.equal(unknown.body);
+  });
+
   it('takes a change of members into account for the very next post on a process that no bus told of it (no Redis between them)', async () => {
     const other = await startSecondProcess(server);
     try {

@@ -57,6 +57,14 @@ export function createConversationQueries(db: Knex) {
       if (added.length > 0) await members().insert(added.map((userId) => ({ tenant_id: tenantId, conversation_id: id, user_id: userId, joined_at: now })));
       return true;
     },
+    /** The user id of the member with this username key; undefined for anyone else, whether the user exists or not. */
+    async memberIdByUsername(tenantId: string, id: string, usernameKey: string): Promise<string | undefined> {
+      const row: { user_id: string } | undefined = await members()
+        .join('users', 'users.id', 'conversation_members.user_id')
+        .where({ 'conversation_members.tenant_id': tenantId, 'conversation_members.conversation_id': id, 'users.username_key': usernameKey })
+        .first('conversation_members.user_id');
+      return row?.user_id;
+    },
     /** Removes a member and bumps the members' version; false when they were not one (undo the transaction then). */
     async removeMember(tenantId: string, id: string, userId: string): Promise<boolean> {
       // The conversation's row first, as posts take it: a change and a batch of posts queue on it.

@@ -81,12 +81,14 @@ const insertCtes = (rows: number) => `,
     INSERT INTO messages (${COLUMNS.join(', ')})
     SELECT m.id, m.tenant_id, m.conversation_id, a.base + m.k, m.sender_id, m.sender, m.role, m.type, m.content, m.nonce, m.created_at
     FROM m JOIN allocated a ON a.tenant_id = m.tenant_id AND a.id = m.conversation_id
+    ORDER BY m.tenant_id, m.sender_id, m.nonce
   )`;
 
 /**
  * PostgreSQL, one statement: lock the conversations in key order (two processes' batches over the
  * same conversations queue, never deadlock), take each one's seqs where its members are still of the
- * version checked, and insert the messages numbered from there. A conversation missing from what it
+ * version checked, and insert the messages numbered from there, in the order of the nonce index: two
+ * batches holding the same nonces wait on the first of them, never each on the other's. A conversation missing from what it
  * returns changed its members, and none of its messages were inserted.
  */
 const postgresBatchSql = (lanes: number, rows: number) => `

@@ -20,8 +20,9 @@ export function createMessageQueries(db: Knex) {
     async insert(message: MessageRow): Promise<void> {
       await messages().insert(message);
     },
-    async findByNonce(tenantId: string, senderId: string, nonce: string): Promise<MessageRow | undefined> {
-      return messages().where({ tenant_id: tenantId, sender_id: senderId, nonce }).first();
+    /** A sender's messages with any of `nonces` (from the nonce index). */
+    async findByNonces(tenantId: string, senderId: string, nonces: readonly string[]): Promise<MessageRow[]> {
+      return messages().where({ tenant_id: tenantId, sender_id: senderId }).whereIn('nonce', nonces);
     },
     /** Messages after `afterSeq`, ascending, at most `limit` (from the conversation + seq index). */
     async after(tenantId: string, conversationId: string, afterSeq: number, limit: number): Promise<MessageRow[]> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { enableTwoFactor, TestClock } from '../accounts/account-security-support';
+import { enableTwoFactor, otpAt, TestClock } from '../accounts/account-security-support';
 import { enrol } from '../accounts/passkey-support';
 import { basicAuth, tokenRequest } from '../support/oauth';
 import { startServer, type TestServer } from '../support/server';
@@ -117,16 +117,25 @@ describe('sign-in pages: a passkey on the login page (issue 21, SPEC §10)', fun
     expect(redirectParams(await postAssertion(agent, fields, authenticator.assert(options))).get('code')).to.be.a('string');
   });
 
-  it('asks a user with two-factor sign-in on for no code after a passkey, and says amr hwk user', async () => {
+  it('asks a user with two-factor sign-in on for no code after a passkey (amr hwk user), and for one after a password (amr pwd otp)', async () => {
     await signup(server, 'tom');
     const tom = (await login(server, 'tom')).access_token;
     const { authenticator: tomsKey } = await enrol(server, tom);
-    await enableTwoFactor(server, tom, clock);
-    const { verifier, challenge } = pkce();
-    const { agent, fields } = await loginPage(server, app, challenge);
-    const done = await postAssertion(agent, fields, tomsKey.assert(await passkeyOptions(agent, fields)));
-    const code = redirectParams(done).get('code')!;
-    const tokens = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).set(basicAuth(app.id, app.secret!));
-    expect(idTokenOf(tokens.body).amr).to.deep.equal(['hwk', 'user']);
+    const { secret } = await enableTwoFactor(server, tom, clock);
+    const amrOf = async (verifier: string, done: Answer) => {
+      const code = redirectParams(done).get('code')!;
+      const tokens = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).set(basicAuth(app.id, app.secret!));
+      return idTokenOf(tokens.body).amr;
+    };
+    const byPasskey = pkce();
+    const { agent, fields } = await loginPage(server, app, byPasskey.challenge);
+    expect(await amrOf(byPasskey.verifier, await postAssertion(agent, fields, tomsKey.assert(await passkeyOptions(agent, fields))))).to.deep.equal(['hwk', 'user']);
+
+    const byPassword = pkce();
+    const other = await loginPage(server, app, byPassword.challenge);
+    const second = await other.agent.signIn(other.page.body, 'tom');
+    expect(second.body).to.include('<h1>Two-step verification</h1>');
+    clock.advance(30_000);
+    expect(await amrOf(byPassword.verifier, await other.agent.submit(second.body, { otp: otpAt(secret, clock.now()) }))).to.deep.equal(['pwd', 'otp']);
   });
 });

@@ -22,7 +22,6 @@ async function passkeyOptions(agent: BrowserAgent, fields: Record<string, string
   expect(answer.status, answer.body).to.equal(200);
   return (JSON.parse(answer.body) as { options: { challenge: string; rpId: string; userVerification: string; allowCredentials?: unknown[] } }).options;
 }
-const idTokenOf = (body: { id_token?: string }) => jwt.decode(body.id_token!) as Record<string, unknown>;
 const postAssertion = (agent: BrowserAgent, fields: Record<string, string>, response: unknown): Promise<Answer> =>
   agent.post('/authorize/passkey', { ...fields, response: JSON.stringify(response) });
 
@@ -49,6 +48,14 @@ describe('sign-in pages: a passkey on the login page (issue 21, SPEC §10)', fun
   });
   after(() => server?.close());
 
+  /** The claims of the id token the code in a redirect to the app exchanges for. */
+  async function idTokenAfter(done: Answer, verifier: string): Promise<Record<string, unknown>> {
+    const code = redirectParams(done).get('code')!;
+    const tokens = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).set(basicAuth(app.id, app.secret!));
+    expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
+    return jwt.decode(tokens.body.id_token as string) as Record<string, unknown>;
+  }
+
   it('signs in with a discoverable passkey only: options, assertion, code, and an id_token whose amr is hwk and user', async () => {
     const { verifier, challenge } = pkce();
     const { agent, fields } = await loginPage(server, app, challenge);
@@ -56,19 +63,15 @@ describe('sign-in pages: a passkey on the login page (issue 21, SPEC §10)', fun
     expect(options).to.include({ rpId: 'id.example.test', userVerification: 'required' });
     expect(options.allowCredentials ?? []).to.deep.equal([]);
     const done = await postAssertion(agent, fields, authenticator.assert(options));
-    const code = redirectParams(done).get('code')!;
     expect(agent.cookies.has('tessera_session')).to.equal(true);
-    const tokens = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).set(basicAuth(app.id, app.secret!));
-    expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
-    expect(idTokenOf(tokens.body)).to.include({ preferred_username: 'pia' }).and.deep.include({ amr: ['hwk', 'user'] });
+    expect(await idTokenAfter(done, verifier)).to.include({ preferred_username: 'pia' }).and.deep.include({ amr: ['hwk', 'user'] });
   });
 
   it('says amr pwd after a password, in the id_token', async () => {
     const { verifier, challenge } = pkce();
     const agent = new BrowserAgent(server);
-    const code = redirectParams(await agent.signIn((await agent.get('/authorize', authorizeParams(app, challenge))).body, 'pia')).get('code')!;
-    const tokens = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).set(basicAuth(app.id, app.secret!));
-    expect(idTokenOf(tokens.body).amr).to.deep.equal(['pwd']);
+    const done = await agent.signIn((await agent.get('/authorize', authorizeParams(app, challenge))).body, 'pia');
+    expect((await idTokenAfter(done, verifier)).amr).to.deep.equal(['pwd']);
   });
 
   it('refuses a challenge used once already, with the login page and its alert (400)', async () => {
@@ -122,11 +125,7 @@ describe('sign-in pages: a passkey on the login page (issue 21, SPEC §10)', fun
     const tom = (await login(server, 'tom')).access_token;
     const { authenticator: tomsKey } = await enrol(server, tom);
     const { secret } = await enableTwoFactor(server, tom, clock);
-    const amrOf = async (verifier: string, done: Answer) => {
-      const code = redirectParams(done).get('code')!;
-      const tokens = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).set(basicAuth(app.id, app.secret!));
-      return idTokenOf(tokens.body).amr;
-    };
+    const amrOf = async (verifier: string, done: Answer) => (await idTokenAfter(done, verifier)).amr;
     const byPasskey = pkce();
     const { agent, fields } = await loginPage(server, app, byPasskey.challenge);
     expect(await amrOf(byPasskey.verifier, await postAssertion(agent, fields, tomsKey.assert(await passkeyOptions(agent, fields))))).to.deep.equal(['hwk', 'user']);

@@ -19,6 +19,8 @@ export interface CodeGrant {
   readonly browserSessionId: string;
   /** Epoch ms the person last signed in. */
   readonly authTime: number;
+  /** RFC 8176 methods of that sign-in, space-separated (null: not recorded). */
+  readonly amr: string | null;
 }
 
 /** A redeemed code: its grant and the id the session it starts must take. */
@@ -52,6 +54,7 @@ export class AuthorizationCodes {
       scope: grant.scopes.join(' '),
       browser_session_id: grant.browserSessionId,
       auth_time: grant.authTime,
+      amr: grant.amr,
       expires_at: now + CODE_TTL_MS,
       used_at: null,
       issued_session_id: null,

@@ -112,6 +112,7 @@ export class AuthorizationFlow {
       scopes,
       browserSessionId: session.session_id,
       authTime: session.auth_time,
+      amr: session.amr,
     });
     respond(res, this.frame, this.services.config.issuer, request, { code });
   }
@@ -119,7 +120,8 @@ export class AuthorizationFlow {
   showLogin(res: Response, client: ClientRow, handle: PendingInteraction, username: string, error?: string, status = 200): void {
     const action = `${res.req.baseUrl}/authorize/login`;
     const forgotPasswordUrl = `${res.req.baseUrl}/`;
-    sendPage(res, status, loginPage(this.frame, { action, interaction: handle.id, csrfToken: handle.csrfToken, clientName: client.name, username, forgotPasswordUrl, ...(error ? { error } : {}) }), {
+    const passkey = { optionsUrl: `${res.req.baseUrl}/authorize/passkey/options`, action: `${res.req.baseUrl}/authorize/passkey` };
+    sendPage(res, status, loginPage(this.frame, { action, interaction: handle.id, csrfToken: handle.csrfToken, clientName: client.name, username, forgotPasswordUrl, passkey, ...(error ? { error } : {}) }), {
       redirectUri: handle.request.redirectUri,
       ...(error ? { problem: { code: 'invalid_grant', description: error } } : {}),
     });

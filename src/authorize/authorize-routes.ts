@@ -78,7 +78,7 @@ export function authorizeRoutes(api: Api, router: Router, services: Services, li
     (_input, req, res) => flow.authorize(req, res, form(req)),
   );
 
-  // The three forms of an interaction: each posts its CSRF token and interaction id beside its own fields.
+  // The forms of an interaction: each posts its CSRF token and interaction id beside its own fields.
   const interaction = { interaction: z.string(), csrf_token: z.string() };
   const forms = [
     {
@@ -96,13 +96,23 @@ export function authorizeRoutes(api: Api, router: Router, services: Services, li
       before: [], refused: 'CSRF check failed', limited: undefined,
       handle: signIn.consent.bind(signIn),
     },
+    {
+      path: '/authorize/passkey/options', summary: "The login page script's request for WebAuthn options (JSON `{options}`), bound to this interaction", fields: {},
+      before: [], refused: 'CSRF check failed', limited: undefined, ok: page('`{options}`: PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get()'),
+      handle: signIn.passkeyOptions.bind(signIn),
+    },
+    {
+      path: '/authorize/passkey', summary: "Signing in with a passkey: the browser's AuthenticationResponseJSON as `response` (no second factor after it)",
+      fields: { response: z.string() }, before: [], refused: 'CSRF check failed', limited: undefined,
+      handle: signIn.passkey.bind(signIn),
+    },
   ];
-  for (const { path, summary, fields, before, refused, limited, handle } of forms) {
+  for (const { path, summary, fields, before, refused, limited, handle, ...rest } of forms) {
     api.route(
       router,
       {
         method: 'post', path, tag: TAG, summary, bodyTypes: FORM, documentedBody: z.object({ ...interaction, ...fields }), before: [flatForm, ...before],
-        responses: { ...responses, 403: page(refused), ...(limited === undefined ? {} : { 429: page(limited) }) } as Record<number, { description: string }>,
+        responses: { ...responses, ...('ok' in rest ? { 200: rest.ok } : {}), 403: page(refused), ...(limited === undefined ? {} : { 429: page(limited) }) } as Record<number, { description: string }>,
       },
       (_input, req, res) => handle(req, res),
     );

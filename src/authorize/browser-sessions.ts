@@ -8,6 +8,9 @@ import type { Services } from '../services';
 
 export const BROWSER_SESSION_COOKIE = 'tessera_session';
 
+/** RFC 8176 §2 authentication method references: password, one-time code, hardware key, user presence/verification (biometric or PIN). */
+export type AuthenticationMethod = 'pwd' | 'otp' | 'hwk' | 'user';
+
 /** The cookie holds 256 random bits; the database only their SHA-256. */
 export const hashCookieSecret = (secret: string) => hash('sha256', secret, 'hex');
 
@@ -37,8 +40,8 @@ export class BrowserSessions {
     return user && !user.disabled ? { ...found, user } : undefined;
   }
 
-  /** Starts a browser session for a user who just signed in, and sets its cookie. */
-  async start(req: Request, res: Response, user: UserRow): Promise<BrowserSession> {
+  /** Starts a browser session for a user who just signed in by `amr`, and sets its cookie. */
+  async start(req: Request, res: Response, user: UserRow, amr: readonly AuthenticationMethod[]): Promise<BrowserSession> {
     const { config, tenantId, sessions } = this.services;
     const now = Date.now();
     const session = await sessions.start(
@@ -46,7 +49,7 @@ export class BrowserSessions {
       now,
     );
     const secret = randomBytes(32).toString('base64url');
-    const row = { session_id: session.id, tenant_id: tenantId, secret_hash: hashCookieSecret(secret), auth_time: now };
+    const row = { session_id: session.id, tenant_id: tenantId, secret_hash: hashCookieSecret(secret), auth_time: now, amr: amr.join(' ') };
     await this.queries.insert(row);
     res.cookie(BROWSER_SESSION_COOKIE, secret, { ...interactionCookieOptions(res, config.issuer), maxAge: config.refreshTokenTtl * 1000 });
     return { ...row, session };

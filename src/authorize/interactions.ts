@@ -27,6 +27,8 @@ export interface PendingInteraction extends InteractionHandle {
 export interface Interaction extends PendingInteraction {
   /** The user whose password was right, while the second factor is awaited. */
   readonly userId: string | null;
+  /** The passkey challenge the login page was last given, if it asked for one. */
+  readonly passkeyChallengeId: string | null;
 }
 
 type StoredRequest = Omit<AuthorizationRequest, 'prompt'> & { prompt: Prompt[] };
@@ -66,6 +68,7 @@ export class Interactions {
       csrf_hash: hashCookieSecret(handle.csrfToken),
       browser_hash: hashCookieSecret(browser),
       user_id: null,
+      passkey_challenge_id: null,
       expires_at: now + INTERACTION_TTL_MS,
     });
     return handle;
@@ -87,6 +90,11 @@ export class Interactions {
     await this.queries.setUser(handle.id, userId);
   }
 
+  /** Binds a passkey challenge to the interaction: a discoverable challenge names no user, so the interaction is what it belongs to. */
+  async setPasskeyChallenge(handle: InteractionHandle, challengeId: string): Promise<void> {
+    await this.queries.setPasskeyChallenge(handle.id, challengeId);
+  }
+
   /** Ends the interaction; a `PageError` when a concurrent request (a double submit) ended it first. */
   async finish(interaction: Interaction): Promise<void> {
     if (!(await this.queries.remove(interaction.id))) throw expired();
@@ -94,6 +102,6 @@ export class Interactions {
 
   private toInteraction(row: InteractionRow, csrfToken: string): Interaction {
     const stored = JSON.parse(row.request) as StoredRequest;
-    return { id: row.id, csrfToken, userId: row.user_id, request: { ...stored, prompt: new Set(stored.prompt) } };
+    return { id: row.id, csrfToken, userId: row.user_id, passkeyChallengeId: row.passkey_challenge_id, request: { ...stored, prompt: new Set(stored.prompt) } };
   }
 }

@@ -1,20 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { FORM_POST_SCRIPT } from '../pages/form-post-page';
+import { PASSKEY_SCRIPT } from '../pages/passkey-script';
 import type { PageFrame } from '../pages/layout';
 import { messagePage } from '../pages/message-page';
 import { webStylesheet } from '../web/web-files';
 import type { PageError } from './authorization-errors';
 
-const scriptHash = `'sha256-${createHash('sha256').update(FORM_POST_SCRIPT).digest('base64')}'`;
+const scriptHashes = [FORM_POST_SCRIPT, PASSKEY_SCRIPT].map((script) => `'sha256-${createHash('sha256').update(script).digest('base64')}'`).join(' ');
 
-/** What a page may load and where its forms may go: never framed (clickjacking), and no script but the form post's. */
+/** What a page may load and where its forms may go: never framed (clickjacking), and no script but the form post's and the login page's passkey script. */
 function contentSecurityPolicy(formTargets: readonly string[], images: readonly string[]): string {
   return [
     "default-src 'self'",
     "base-uri 'none'",
     "object-src 'none'",
-    `script-src ${scriptHash}`,
+    `script-src ${scriptHashes}`,
     `img-src 'self' data: ${images.join(' ')}`.trim(),
     // Signing in ends in a redirect to the client: browsers check form-action against redirects too.
     `form-action 'self' ${formTargets.join(' ')}`.trim(),

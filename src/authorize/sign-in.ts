@@ -1,13 +1,15 @@
 import type { Request, Response } from 'express';
+import { PasskeySignInCeremony } from '../accounts/passkey-sign-in';
 import { TwoFactor } from '../accounts/two-factor';
 import { EmailVerification } from '../accounts/verification';
-import { ApiError } from '../errors';
+import { ApiError, invalidGrant } from '../errors';
 import { messagePage } from '../pages/message-page';
 import { twoFactorPage } from '../pages/two-factor-page';
 import { userScopes } from '../oauth/user-session';
 import type { UserRow } from '../db/queries/users';
 import { authorizationError, PageError } from './authorization-errors';
 import type { AuthorizationFlow } from './authorization-flow';
+import type { AuthenticationMethod } from './browser-sessions';
 import type { Interaction } from './interactions';
 import { sendErrorPage, sendPage } from './page-response';
 
@@ -22,15 +24,18 @@ const text = (form: Form, name: string, max: number): string => {
  * The forms of the authorization endpoint (SPEC §10): password, second factor, consent. Each
  * continues an interaction whose CSRF token and browser it checks first. A wrong password
  * answers 400 so the failed-login limit of SPEC §7 counts it; a right one with two-factor
- * sign-in on is no failure (`credentialsAccepted`).
+ * sign-in on is no failure (`credentialsAccepted`). A passkey with user verification is two factors
+ * on its own (something held, and a biometric or PIN): no second step follows it.
  */
 export class SignIn {
   private readonly twoFactor: TwoFactor;
   private readonly verification: EmailVerification;
+  private readonly passkeys: PasskeySignInCeremony;
 
   constructor(private readonly flow: AuthorizationFlow) {
     this.twoFactor = new TwoFactor(flow.services);
     this.verification = new EmailVerification(flow.services);
+    this.passkeys = new PasskeySignInCeremony(flow.services);
   }
 
   /** `POST /authorize/login`. */
@@ -47,17 +52,44 @@ export class SignIn {
         return;
       }
       res.locals.credentialsAccepted = true;
-      if (await this.verification.isPending(user)) {
-        const description = 'Your account waits for the code we e-mailed you. Enter it in the tessera app, then sign in again.';
-        sendPage(res, 403, messagePage(this.flow.frame, 'Verify your e-mail address', description, 'status'), { problem: { code: 'verification_pending', description } });
-        return;
-      }
+      if (await this.verificationPending(res, user)) return;
       if (await this.twoFactor.isEnabled(user.id)) {
         await this.flow.interactions.setUser(interaction, user.id);
         this.showTwoFactor(res, interaction);
         return;
       }
-      await this.signedIn(req, res, interaction, user);
+      await this.signedIn(req, res, interaction, user, ['pwd']);
+    });
+  }
+
+  /**
+   * `POST /authorize/passkey/options`: WebAuthn request options (JSON) for the login page's script. The
+   * challenge is bound to this interaction, which the CSRF token and browser cookie already tie to
+   * this browser; asking again replaces it.
+   */
+  async passkeyOptions(req: Request, res: Response): Promise<void> {
+    await this.continuing(req, res, async (interaction) => {
+      const { challengeId, options } = await this.passkeys.authenticationOptions();
+      await this.flow.interactions.setPasskeyChallenge(interaction, challengeId);
+      res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json({ options });
+    });
+  }
+
+  /** `POST /authorize/passkey`: the assertion (the browser's AuthenticationResponseJSON as the `response` field) for this interaction's challenge. */
+  async passkey(req: Request, res: Response): Promise<void> {
+    await this.continuing(req, res, async (interaction) => {
+      const client = await this.flow.clientOf(interaction.request);
+      let signIn;
+      try {
+        if (interaction.passkeyChallengeId === null) throw invalidGrant('No passkey challenge was asked for here.');
+        signIn = await this.passkeys.verifyAuthentication(parseJson(text(form(req), 'response', 16_384)), interaction.passkeyChallengeId);
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.code !== 'invalid_grant') throw error;
+        this.flow.showLogin(res, client, interaction, '', 'The passkey sign-in failed. Try again, or use your password.', 400);
+        return;
+      }
+      if (await this.verificationPending(res, signIn.user)) return;
+      await this.signedIn(req, res, interaction, signIn.user, ['hwk', 'user']);
     });
   }
 
@@ -79,7 +111,7 @@ export class SignIn {
         this.showTwoFactor(res, interaction, 'The code is wrong or was used already.', 400);
         return;
       }
-      await this.signedIn(req, res, interaction, user);
+      await this.signedIn(req, res, interaction, user, ['pwd', 'otp']);
     });
   }
 
@@ -99,6 +131,13 @@ export class SignIn {
     });
   }
 
+  private async verificationPending(res: Response, user: UserRow): Promise<boolean> {
+    if (!(await this.verification.isPending(user))) return false;
+    const description = 'Your account waits for the code we e-mailed you. Enter it in the tessera app, then sign in again.';
+    sendPage(res, 403, messagePage(this.flow.frame, 'Verify your e-mail address', description, 'status'), { problem: { code: 'verification_pending', description } });
+    return true;
+  }
+
   private showTwoFactor(res: Response, interaction: Interaction, error?: string, status = 200): void {
     const action = `${res.req.baseUrl}/authorize/two-factor`;
     sendPage(res, status, twoFactorPage(this.flow.frame, { action, interaction: interaction.id, csrfToken: interaction.csrfToken, ...(error ? { error } : {}) }), {
@@ -108,15 +147,15 @@ export class SignIn {
   }
 
   /**
-   * The person proved who they are: the interaction ends (a double submit finds it gone), a new
+   * The person proved who they are (by `amr`, RFC 8176): the interaction ends (a double submit finds it gone), a new
    * browser session replaces the browser's earlier one, and the request goes on to consent or a code.
    */
-  private async signedIn(req: Request, res: Response, interaction: Interaction, user: UserRow): Promise<void> {
+  private async signedIn(req: Request, res: Response, interaction: Interaction, user: UserRow, amr: readonly AuthenticationMethod[]): Promise<void> {
     await this.flow.interactions.finish(interaction);
     const client = await this.flow.clientOf(interaction.request);
     const earlier = await this.flow.browserSessions.current(req);
     if (earlier) await this.flow.services.sessions.revoke({ id: earlier.session_id }, 'logout');
-    const session = await this.flow.browserSessions.start(req, res, user);
+    const session = await this.flow.browserSessions.start(req, res, user, amr);
     await this.flow.proceed(req, res, client, interaction.request, { session, user });
   }
 
@@ -136,4 +175,13 @@ export class SignIn {
 const form = (req: Request): Form => {
   const body: unknown = req.body;
   return typeof body === 'object' && body !== null ? (body as Form) : {};
+};
+
+/** The posted assertion; anything that is not JSON is left for the ceremony's schema to refuse. */
+const parseJson = (value: string): unknown => {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
 };

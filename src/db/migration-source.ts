@@ -13,6 +13,7 @@ import * as emailVerified from '../../db/migrations/20261208_041_email_verified'
 import * as authorizationFlow from '../../db/migrations/20261208_050_authorization_flow';
 import * as dpopBinding from '../../db/migrations/20261208_060_dpop_binding';
 import * as passkeys from '../../db/migrations/20261208_070_passkeys';
+import * as signInMethods from '../../db/migrations/20261208_075_sign_in_methods';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -35,6 +36,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261208_050_authorization_flow', authorizationFlow],
   ['20261208_060_dpop_binding', dpopBinding],
   ['20261208_070_passkeys', passkeys],
+  ['20261208_075_sign_in_methods', signInMethods],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

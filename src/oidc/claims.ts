@@ -4,7 +4,7 @@ import type { UserRow } from '../db/queries/users';
 export type ClaimsUser = Pick<UserRow, 'id' | 'username' | 'email' | 'email_verified_at'>;
 
 /** Every claim tessera may put in an id token or a UserInfo answer (OIDC Discovery `claims_supported`). */
-export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'sid', 'at_hash', 'preferred_username', 'email', 'email_verified'] as const;
+export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'amr', 'nonce', 'azp', 'sid', 'at_hash', 'preferred_username', 'email', 'email_verified'] as const;
 
 /**
  * The user's claims the granted scopes release (OIDC Core §5.4): `sub` always, `preferred_username`

@@ -19,6 +19,8 @@ export interface IdTokenInput {
   readonly sessionId: string;
   /** When the user last authenticated, epoch milliseconds (OIDC Core §2 `auth_time`). */
   readonly authTime: number;
+  /** RFC 8176 methods of that authentication, space-separated (OIDC Core §2 `amr`); omitted when unknown. */
+  readonly amr?: string | null | undefined;
   /** Seconds the id token is valid: ACCESS_TOKEN_TTL, as README says. */
   readonly ttl: number;
   /** The `nonce` of the authentication request, echoed unchanged. */
@@ -45,6 +47,7 @@ export function signIdToken(keys: KeyRing, input: IdTokenInput, now = Date.now()
     exp: iat + input.ttl,
     iat,
     auth_time: Math.floor(input.authTime / 1000),
+    ...(input.amr ? { amr: input.amr.split(' ') } : {}),
     ...(input.nonce !== undefined && { nonce: input.nonce }),
     azp: input.clientId,
     sid: input.sessionId,
@@ -61,6 +64,7 @@ export interface IdTokenGrant {
   readonly sessionId: string;
   /** When the user last authenticated, epoch milliseconds. */
   readonly authTime: number;
+  readonly amr?: string | null | undefined;
   readonly nonce?: string | undefined;
   readonly accessToken: string;
 }
@@ -77,6 +81,7 @@ export function idTokenFor({ keys, config }: Pick<Services, 'keys' | 'config'>, 
       scopes: grant.scopes,
       sessionId: grant.sessionId,
       authTime: grant.authTime,
+      amr: grant.amr,
       ttl: config.accessTokenTtl,
       nonce: grant.nonce,
       accessToken: grant.accessToken,

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
+import { PASSKEY_SCRIPT } from '../../src/pages/passkey-script';
 import { startServer, type TestServer } from '../support/server';
 import { basicAuth, tokenRequest } from '../support/oauth';
 import { bearer, login, signup } from '../support/users';
@@ -123,7 +125,10 @@ describe('authorization endpoint: requests, errors and pages (SPEC §10)', funct
       expect(page.body).to.include('<span>Username</span><input name="username"').and.include('value="alice"');
       expect(page.body).to.include('<span>Password</span><input name="password" type="password"');
       expect(page.body).to.include('Forgot password?').and.include('Example App');
-      expect(page.body).to.not.include('<script');
+      // The one script is the passkey button's, allowed by its hash and by nothing broader.
+      expect(page.body.split('<script>').slice(1).map((part) => part.split('</script>')[0])).to.deep.equal([PASSKEY_SCRIPT]);
+      const passkeyHash = `'sha256-${createHash('sha256').update(PASSKEY_SCRIPT).digest('base64')}'`;
+      expect(page.headers.get('content-security-policy')).to.match(/script-src 'sha256-[^;]*;/).and.include(passkeyHash).and.not.match(/script-src[^;]*'(self|unsafe-inline)'/);
       expect(agent.cookies.has('tessera_session')).to.equal(false);
     });
 

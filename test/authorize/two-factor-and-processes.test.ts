@@ -65,7 +65,7 @@ describe('sign-in pages: recovery codes, and codes shared by processes (SPEC §8
     const eve = (await services.users.queries.findByUsername(services.tenantId, 'eve'))!;
     const { verifier, challenge } = pkce();
     const code = await codes.issue({
-      clientId: app.id, userId: eve.id, redirectUri: REDIRECT_URI, codeChallenge: challenge, nonce: undefined, scopes: ['tasks:read'], browserSessionId: 'b', authTime: clock.now(),
+      clientId: app.id, userId: eve.id, redirectUri: REDIRECT_URI, codeChallenge: challenge, nonce: undefined, scopes: ['tasks:read'], browserSessionId: 'b', authTime: clock.now(), amr: 'pwd',
     });
     const first = await codes.redeem(code, app.id, REDIRECT_URI, verifier);
     const replay = await codes.redeem(code, app.id, REDIRECT_URI, verifier).catch((error: unknown) => error);

@@ -2,10 +2,14 @@ import { createServer } from 'node:net';
 import { expect } from 'chai';
 import type { Browser, CDPSession } from 'playwright-core';
 import { PasskeySignInCeremony } from '../../src/accounts/passkey-sign-in';
+import jwt from 'jsonwebtoken';
 import { expectRefused } from '../accounts/passkey-support';
+import { authorizeParams, codeClient, pkce } from '../authorize/support';
+import { basicAuth, tokenRequest } from '../support/oauth';
 import { startServer, type TestServer } from '../support/server';
 import { signup, PASSWORD } from '../support/users';
 import { openBrowser, prepareBrowser, screenshot, signIn, type Person } from './browser';
+import { RelyingPartyPages } from './relying-party';
 
 /** A port free right now: the ISSUER must name it before the server listens on it. */
 function freePort(): Promise<number> {
@@ -34,12 +38,16 @@ describe('web client: passkeys on the devices page (Chromium, CDP virtual authen
   let alice: Person;
   let cdp: CDPSession;
   let authenticatorId: string;
+  let origin: string;
+  let rp: RelyingPartyPages;
 
   before(async function () {
     browser = await prepareBrowser(this);
     // WebAuthn needs a secure context and an RP ID that is the page's host: http://localhost is both
     // (an IP address is never an RP ID), so the issuer, and the page, are http://localhost:<port>.
     const port = await freePort();
+    origin = `http://localhost:${port}`;
+    rp = await RelyingPartyPages.start();
     server = await startServer({ ISSUER: `http://localhost:${port}`, RATE_LIMITS: 'off' }, 'sqlite', { port });
     await signup(server, 'alice');
     alice = await openBrowser(browser, { ...server, url: `http://localhost:${port}` });
@@ -49,6 +57,7 @@ describe('web client: passkeys on the devices page (Chromium, CDP virtual authen
   });
   after(async () => {
     await browser?.close();
+    await rp?.close();
     await server?.close();
   });
 
@@ -91,6 +100,27 @@ describe('web client: passkeys on the devices page (Chromium, CDP virtual authen
     expect(signedIn.user.username).to.equal('alice');
     await alice.page.reload();
     await passkeys().filter({ hasText: 'used' }).filter({ hasNotText: 'not used yet' }).waitFor();
+  });
+
+  it('signs in to a third-party app through /authorize with the passkey only: no username, no password, amr hwk user', async () => {
+    const { page } = alice;
+    // A loopback redirect URI matches on any port (RFC 8252 §7.3).
+    const app = await codeClient(server, { redirectUris: ['http://127.0.0.1/callback'] });
+    const { verifier, challenge } = pkce();
+    const params = authorizeParams(app, challenge, { redirect_uri: rp.redirectUri, prompt: 'login' });
+    await page.goto(`${origin}/authorize?${new URLSearchParams(params).toString()}`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const back = await rp.next();
+    expect(back.url.searchParams.get('state')).to.equal('st-123');
+    const code = back.url.searchParams.get('code')!;
+    const tokens = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: rp.redirectUri, code_verifier: verifier }).set(basicAuth(app.id, app.secret!));
+    expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
+    expect(jwt.decode(tokens.body.id_token as string)).to.deep.include({ preferred_username: 'alice', amr: ['hwk', 'user'] });
+    // Back to the web client's devices page, where the next steps happen.
+    await page.goto(`${origin}/`);
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await page.getByRole('heading', { name: 'Passkeys' }).waitFor();
   });
 
   it('renames and removes it from the page; then it signs in no more', async () => {

@@ -3,10 +3,12 @@ import { consentPage } from '../../src/pages/consent-page';
 import { formPostPage } from '../../src/pages/form-post-page';
 import { escapeHtml, html } from '../../src/pages/html';
 import { loginPage } from '../../src/pages/login-page';
+import { PASSKEY_SCRIPT } from '../../src/pages/passkey-script';
 import { twoFactorPage } from '../../src/pages/two-factor-page';
 
 const frame = { stylesheet: '/assets/style-abc.css' };
 const form = { action: '/authorize/login', interaction: 'i"d', csrfToken: 'c<t' };
+const passkey = { optionsUrl: '/authorize/passkey/options', action: '/authorize/passkey' };
 
 describe('server-rendered pages (src/pages)', () => {
   it('escapes every interpolated value, in text and in attributes, in one place', () => {
@@ -14,20 +16,29 @@ describe('server-rendered pages (src/pages)', () => {
     expect(html`<p title="${'"><script>'}">${'<b>'}${html`<i>${'<u>'}</i>`}</p>`.text).to.equal('<p title="&quot;&gt;&lt;script&gt;">&lt;b&gt;<i>&lt;u&gt;</i></p>');
   });
 
-  it('draws the login page with labelled fields, the hidden interaction fields, the stylesheet and no script', () => {
-    const page = loginPage(frame, { ...form, clientName: '<script>alert(1)</script>', username: '', forgotPasswordUrl: '/' });
+  it('draws the login page with labelled fields, the hidden interaction fields, the stylesheet and only the passkey script', () => {
+    const page = loginPage(frame, { ...form, clientName: '<script>alert(1)</script>', username: '', forgotPasswordUrl: '/', passkey });
     expect(page).to.include('<label class="field"><span>Username</span><input name="username"');
     expect(page).to.include('<span>Password</span><input name="password" type="password"');
     expect(page).to.include('name="interaction" value="i&quot;d"').and.include('name="csrf_token" value="c&lt;t"');
     expect(page).to.include('<link rel="stylesheet" href="/assets/style-abc.css">');
-    expect(page).to.include('&lt;script&gt;alert(1)&lt;/script&gt;').and.not.include('<script');
+    expect(page).to.include('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.split('<script>').slice(1).map((part) => part.split('</script>')[0])).to.deep.equal([PASSKEY_SCRIPT]);
     expect(page).to.match(/name="username"[^>]*autofocus/);
   });
 
+  it('keeps the passkey form hidden until its script finds WebAuthn: without JavaScript the password form is the page', () => {
+    const page = loginPage(frame, { ...form, clientName: 'App', username: '', forgotPasswordUrl: '/', passkey });
+    expect(page).to.match(/<form method="post" action="\/authorize\/login">/);
+    expect(page).to.match(/<form method="post" action="\/authorize\/passkey" id="passkey" data-options="\/authorize\/passkey\/options" hidden>/);
+    expect(page).to.include('<button type="button">Sign in with a passkey</button>');
+    expect(PASSKEY_SCRIPT).to.include('window.PublicKeyCredential').and.include('form.hidden = false');
+  });
+
   it('announces an error with role=alert and focuses the field to fix', () => {
-    const wrongUser = loginPage(frame, { ...form, clientName: 'App', username: '', forgotPasswordUrl: '/', error: 'Wrong.' });
+    const wrongUser = loginPage(frame, { ...form, clientName: 'App', username: '', forgotPasswordUrl: '/', passkey, error: 'Wrong.' });
     expect(wrongUser).to.include('role="alert"').and.match(/name="username"[^>]*aria-invalid="true" autofocus/);
-    const wrongPassword = loginPage(frame, { ...form, clientName: 'App', username: 'alice', forgotPasswordUrl: '/', error: 'Wrong.' });
+    const wrongPassword = loginPage(frame, { ...form, clientName: 'App', username: 'alice', forgotPasswordUrl: '/', passkey, error: 'Wrong.' });
     expect(wrongPassword).to.match(/name="password" type="password"[^>]*autofocus aria-invalid="true"/);
     expect(twoFactorPage(frame, { ...form, error: 'Wrong code.' })).to.include('role="alert"').and.include('<span>Code</span>');
   });

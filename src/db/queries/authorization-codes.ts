@@ -11,6 +11,8 @@ export interface AuthorizationCodeRow {
   scope: string;
   browser_session_id: string;
   auth_time: number;
+  /** The browser session's `amr` when the code was issued. */
+  amr: string | null;
   expires_at: number;
   used_at: number | null;
   issued_session_id: string | null;

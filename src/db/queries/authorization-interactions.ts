@@ -9,6 +9,8 @@ export interface InteractionRow {
   browser_hash: string;
   /** Set once the password was right and a second factor is awaited. */
   user_id: string | null;
+  /** The passkey challenge this login page was given; a new one replaces it. */
+  passkey_challenge_id: string | null;
   expires_at: number;
 }
 
@@ -24,6 +26,9 @@ export function createInteractionQueries(db: Knex) {
     },
     async setUser(id: string, userId: string): Promise<void> {
       await rows().where({ id }).update({ user_id: userId });
+    },
+    async setPasskeyChallenge(id: string, challengeId: string): Promise<void> {
+      await rows().where({ id }).update({ passkey_challenge_id: challengeId });
     },
     /** Ends an interaction; false when another request ended it first. */
     async remove(id: string): Promise<boolean> {

@@ -6,6 +6,8 @@ export interface BrowserSessionRow {
   tenant_id: string;
   secret_hash: string;
   auth_time: number;
+  /** How the person signed in: RFC 8176 values, space-separated; null for sessions from before it was kept. */
+  amr: string | null;
 }
 
 /** A browser session with the tessera session it is. */

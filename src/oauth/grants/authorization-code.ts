@@ -42,7 +42,7 @@ export const createAuthorizationCodeGrant = (services: Services) => {
         // `sid` names the browser session (OIDC Front-Channel Logout §3): the sign-in the app's session hangs from.
         response.id_token = idTokenFor(
           services,
-          { client, user, scopes, sessionId: code.browser_session_id, authTime: code.auth_time, nonce: code.nonce ?? undefined, accessToken: response.access_token },
+          { client, user, scopes, sessionId: code.browser_session_id, authTime: code.auth_time, amr: code.amr, nonce: code.nonce ?? undefined, accessToken: response.access_token },
           now,
         );
       }

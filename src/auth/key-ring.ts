@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Knex } from 'knex';
 import { createSigningKeyQueries, type SigningKeyRow } from '../db/queries/signing-keys';
@@ -84,6 +85,10 @@ export class KeyRing {
   private keys = new Map<string, SigningKey>();
   private active = new Map<JwtAlgorithm, SigningKey>();
   private lastReload = 0;
+  /** True when the last load added a first key (another process starting at once may have too). */
+  private createdAtLastLoad = false;
+  /** The reload that tokens naming an unknown key wait for in the second after such a load. */
+  private pendingReload: Promise<void> | undefined;
 
   constructor(
     private readonly db: Knex,
@@ -103,6 +108,7 @@ export class KeyRing {
     }
     this.install(rows);
     this.lastReload = now;
+    this.createdAtLastLoad = missing.length > 0;
   }
 
   /** Adds a new signing key of each asymmetric algorithm and retires the others; returns the id of the one that signs access tokens (RS256's with HS256). */
@@ -154,10 +160,22 @@ export class KeyRing {
 
   /**
    * Reloads from the database when a token names a key this process has not
-   * seen (another process rotated), at most once a second.
+   * seen (another process rotated), at most once a second. Right after this
+   * process added a first key, another one starting at the same moment may have
+   * added its own: a token signed with it waits for the next reload (shared by
+   * every such token) instead of being refused.
    */
   async reloadForUnknownKid(kid: string, now = Date.now()): Promise<SigningKey | undefined> {
-    if (now - this.lastReload >= 1_000) await this.load(now);
+    const wait = this.lastReload + 1_000 - now;
+    if (wait <= 0) await this.load(now);
+    else if (this.createdAtLastLoad) {
+      this.pendingReload ??= delay(wait)
+        .then(() => this.load(now + wait))
+        .finally(() => {
+          this.pendingReload = undefined;
+        });
+      await this.pendingReload;
+    }
     return this.keys.get(kid);
   }
 

@@ -6,6 +6,9 @@ import { proofMaker } from '../lib/dpop-proof';
 
 const SAMPLE_LIMIT = 5;
 const TIMEOUT_SECONDS = 10; // a request still unanswered after this counts as a timeout
+// autocannon notices that an `amount` run is done only at its next sample tick (1 s by default),
+// which would round such a run's length up to whole seconds.
+const AMOUNT_SAMPLE_MS = 20;
 
 export interface Tally {
   statuses: Record<string, number>;
@@ -110,7 +113,7 @@ export async function autocannonRun(
     url: spec.url,
     connections: spec.connections,
     pipelining: 1,
-    ...('amount' in length ? { amount: length.amount } : { duration: length.durationSeconds }),
+    ...('amount' in length ? { amount: length.amount, sampleInt: AMOUNT_SAMPLE_MS } : { duration: length.durationSeconds }),
     timeout: TIMEOUT_SECONDS,
     requests,
   });

@@ -5,17 +5,24 @@
 // order. See lib/agent-protocol.ts.
 import { createInterface } from 'node:readline';
 import type { Answer, CommandName, Commands, Request } from './lib/agent-protocol';
+import { codeFlowLoad, mintCodes } from './agent/code-flow';
 import { httpLoad } from './agent/http-load';
 import { pacedLoad } from './agent/paced-load';
 import { chat, close, fanout, handshakes, open } from './agent/sockets';
 
 const handlers: { [C in CommandName]: (args: Commands[C]['args']) => Promise<Commands[C]['result']> } = {
-  http: (spec) => (spec.overallRate === undefined ? httpLoad(spec) : pacedLoad({ ...spec, overallRate: spec.overallRate })),
+  http: (spec) =>
+    spec.codeFlow !== undefined
+      ? codeFlowLoad({ ...spec, codeFlow: spec.codeFlow })
+      : spec.overallRate === undefined
+        ? httpLoad(spec)
+        : pacedLoad({ ...spec, overallRate: spec.overallRate }),
   handshakes,
   open,
   fanout,
   chat,
   close: ({ tag }) => close(tag),
+  mintCodes,
 };
 
 async function handle(line: string): Promise<Answer> {

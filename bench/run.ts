@@ -16,6 +16,7 @@ import { detailsOf, met, resultsMarkdown, skippedList, summaryTable, type Sectio
 import { buildTessera, sqliteUrl, startTessera } from './lib/tessera';
 import { binarySection } from './suites/binary';
 import { clusterSection } from './suites/cluster';
+import { codeFlowSection } from './suites/code-flow';
 import { httpSections } from './suites/http';
 import { scalingSection } from './suites/scaling';
 import type { SectionSpec } from './suites/section';
@@ -41,7 +42,7 @@ const { values } = parseArgs({
 });
 
 // In this order: the scaling section grows data, so it runs last.
-const SECTIONS: SectionSpec[] = [...httpSections, ...dpopSections, ...socketSections, messagePathSection, binarySection(values.binary), clusterSection, scalingSection];
+const SECTIONS: SectionSpec[] = [...httpSections, ...dpopSections, codeFlowSection, ...socketSections, messagePathSection, binarySection(values.binary), clusterSection, scalingSection];
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 function selectedSections(): SectionSpec[] {

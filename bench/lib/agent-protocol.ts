@@ -26,6 +26,34 @@ export interface LoadSpec {
   readonly extraBody?: string;
   /** A DPoP-bound token: sent as `Authorization: DPoP` with a fresh proof of `key` for `htu` on every request. */
   readonly dpop?: { readonly key: DpopKey; readonly htu: string; readonly accessToken: string };
+  /**
+   * Bodies each sent exactly once (authorization codes): the run ends when all are answered
+   * (autocannon `amount`), not after `durationSeconds`.
+   */
+  readonly oneShotBodies?: readonly string[];
+  /**
+   * Whole code-flow round trips instead of `method`/`path`: GET /authorize with a fresh PKCE pair →
+   * 303 with a code, POST /token (authorization_code), GET /userinfo (agent/code-flow.ts). `total`
+   * and the rate count finished flows; latency is per request.
+   */
+  readonly codeFlow?: CodeFlowSpec;
+}
+
+/** A confidential first-party app and a signed-in browser: GET /authorize answers with a code at once. */
+export interface CodeFlowSpec {
+  readonly clientId: string;
+  readonly authorization: string; // the app's HTTP Basic credentials
+  readonly redirectUri: string;
+  readonly scope: string;
+  readonly cookie: string; // the browser session's Cookie header
+}
+
+/** `count` authorization codes of `flow`'s app, each as the body of its token request (with its PKCE verifier). */
+export interface MintCodesArgs {
+  readonly url: string;
+  readonly connections: number;
+  readonly count: number;
+  readonly flow: CodeFlowSpec;
 }
 
 /** What one autocannon run measured. */
@@ -132,6 +160,7 @@ export interface Commands {
   fanout: { args: FanoutArgs; result: FanoutResult };
   chat: { args: ChatArgs; result: ChatResult };
   close: { args: { readonly tag: string }; result: { readonly closed: number } };
+  mintCodes: { args: MintCodesArgs; result: { readonly bodies: readonly string[] } };
 }
 
 export type CommandName = keyof Commands;

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 
 // SPEC §10: the client metadata of OpenID Connect and RFC 7591. Redirect URIs are JSON arrays of
-// strings. Existing clients keep what they did: confidential ones authenticate with
-// client_secret_basic (RFC 7591 §2's default), public ones with none; none is first-party until an
+// strings. Existing clients keep what they did: confidential ones get no token_endpoint_auth_method
+// (NULL: HTTP Basic or the body, either, as SPEC §3.1 lets them), public ones none; none is first-party until an
 // admin says so, except the built-in client `tessera`, whose redirect URIs depend on ISSUER and are
 // set whenever a process starts serving its tenant (see Clients.syncBuiltIn).
 
@@ -10,7 +10,7 @@ export async function up(db: Knex): Promise<void> {
   await db.schema.alterTable('clients', (t) => {
     t.text('redirect_uris').notNullable().defaultTo('[]');
     t.text('post_logout_redirect_uris').notNullable().defaultTo('[]');
-    t.string('token_endpoint_auth_method', 32).notNullable().defaultTo('client_secret_basic');
+    t.string('token_endpoint_auth_method', 32).nullable();
     t.boolean('first_party').notNullable().defaultTo(false);
     t.string('id_token_signed_response_alg', 16).notNullable().defaultTo('RS256');
     t.string('client_uri', 2000);

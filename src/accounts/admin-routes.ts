@@ -31,7 +31,7 @@ const clientJson = z.object({
   confidential: z.boolean(),
   redirect_uris: z.array(z.string()),
   post_logout_redirect_uris: z.array(z.string()),
-  token_endpoint_auth_method: z.string(),
+  token_endpoint_auth_method: z.string().nullable().describe('null: a confidential client registered without one, which may authenticate over HTTP Basic or in the body'),
   first_party: z.boolean(),
   id_token_signed_response_alg: z.string(),
   client_uri: z.string().optional(),

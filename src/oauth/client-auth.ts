@@ -39,8 +39,8 @@ function presentedCredentials(authorization: string | undefined, body: Record<st
 }
 
 /**
- * The client making an OAuth request: Basic or body credentials, as the client registered
- * (`token_endpoint_auth_method`), or the built-in public client `tessera` when none are given (SPEC §3.1).
+ * The client making an OAuth request: Basic or body credentials (either, SPEC §3.1, unless the client
+ * registered a `token_endpoint_auth_method`), or the built-in public client `tessera` when none are given.
  */
 export async function authenticateClient(
   clients: Clients,
@@ -56,8 +56,9 @@ export async function authenticateClient(
       throw invalidClient('Client authentication failed.', presented.basic);
     }
     // RFC 7591 §2: a client authenticates with the method it registered, not another one.
-    if (presented.basic !== (client.token_endpoint_auth_method === 'client_secret_basic')) {
-      throw invalidClient(`This client authenticates with ${client.token_endpoint_auth_method}.`, presented.basic);
+    const method = client.token_endpoint_auth_method;
+    if (method !== null && presented.basic !== (method === 'client_secret_basic')) {
+      throw invalidClient(`This client authenticates with ${method}.`, presented.basic);
     }
   } else if (presented.secret !== undefined) {
     throw invalidClient('A public client has no secret.', presented.basic);

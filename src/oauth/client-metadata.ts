@@ -40,7 +40,7 @@ export const defaultClientScope = (grantTypes: readonly GrantType[]): string =>
 /** What may be true of a client only together (SPEC §10), as one entry per broken rule. */
 interface ClientShape {
   readonly confidential: boolean;
-  readonly token_endpoint_auth_method: string;
+  readonly token_endpoint_auth_method: string | null;
   readonly grant_types: readonly string[];
   readonly redirect_uris: readonly string[];
 }
@@ -91,7 +91,8 @@ export const newClientBody = z
       ...body,
       confidential,
       grant_types: grantTypes,
-      token_endpoint_auth_method: body.token_endpoint_auth_method ?? (confidential ? 'client_secret_basic' : 'none'),
+      // A confidential client that names no method may use either (null), as clients always could (SPEC §3.1).
+      token_endpoint_auth_method: body.token_endpoint_auth_method ?? (confidential ? null : 'none'),
       scope: formatScope(parseScope(body.scope ?? defaultClientScope(grantTypes))),
     };
   })
@@ -136,7 +137,7 @@ export const newClientOf = (tenantId: string, body: NewClientBody): NewClient =>
   scope: body.scope,
   grantTypes: body.grant_types,
   confidential: body.confidential,
-  tokenEndpointAuthMethod: body.token_endpoint_auth_method,
+  ...(body.token_endpoint_auth_method !== null && { tokenEndpointAuthMethod: body.token_endpoint_auth_method }),
   redirectUris: body.redirect_uris,
   postLogoutRedirectUris: body.post_logout_redirect_uris,
   firstParty: body.first_party,

@@ -19,7 +19,10 @@ export interface NewClient {
   readonly grantTypes: readonly GrantType[];
   /** Confidential clients get a secret; public ones have none. */
   readonly confidential: boolean;
-  /** `client_secret_basic` (confidential) or `none` (public) when absent; must agree with `confidential`. */
+  /**
+   * Must agree with `confidential`. When absent, a public client gets `none` and a confidential one
+   * none at all (null): it may send its secret over Basic or in the body, as before (SPEC §3.1).
+   */
   readonly tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
   readonly redirectUris?: readonly string[];
   readonly postLogoutRedirectUris?: readonly string[];
@@ -93,8 +96,8 @@ export class Clients {
   /** Registers a client; the secret (confidential clients only) is returned this once and stored hashed. */
   async create(client: NewClient, now = Date.now()): Promise<{ client: ClientRow; secret: string | undefined }> {
     const { confidential } = client;
-    const authMethod = client.tokenEndpointAuthMethod ?? (confidential ? 'client_secret_basic' : 'none');
-    if (confidential === (authMethod === 'none')) throw conflict(`A ${confidential ? 'confidential' : 'public'} client cannot use ${authMethod}.`);
+    const authMethod = client.tokenEndpointAuthMethod ?? (confidential ? null : 'none');
+    if (confidential === (authMethod === 'none')) throw conflict(`A ${confidential ? 'confidential' : 'public'} client cannot use ${authMethod ?? 'a secret'}.`);
     const secret = confidential ? randomBytes(32).toString('base64url') : undefined;
     const row: ClientRow = {
       tenant_id: client.tenantId,

@@ -66,10 +66,20 @@ onEachDatabase('client authentication at the token endpoint', (database) => {
     expectInvalidClient(await tokenRequest(server, { grant_type: 'password', username: 'alice', password: PASSWORD, client_id: 'tessera', client_secret: 'x' }), false);
   });
 
-  it('refuses the right secret in the body from a client registered for client_secret_basic (RFC 7591 §2)', async () => {
-    const res = await tokenRequest(server, { ...GRANT, client_id: client.id, client_secret: secretOf(client) });
+  it('takes the secret of a client registered without a method over Basic and in the body (SPEC §3.1)', async () => {
+    const viaBasic = await postWith(basicAuth(client.id, secretOf(client)));
+    expect(viaBasic.status, JSON.stringify(viaBasic.body)).to.equal(200);
+    const inBody = await tokenRequest(server, { ...GRANT, client_id: client.id, client_secret: secretOf(client) });
+    expect(inBody.status, JSON.stringify(inBody.body)).to.equal(200);
+  });
+
+  it('refuses the right secret in the body from a client registered for client_secret_basic (RFC 7591 §2), and takes it over Basic', async () => {
+    const basicOnly = await createClient(server, { authMethod: 'client_secret_basic' });
+    const res = await tokenRequest(server, { ...GRANT, client_id: basicOnly.id, client_secret: secretOf(basicOnly) });
     expectInvalidClient(res, false);
     expect(res.body.error_description).to.include('client_secret_basic');
+    const viaBasic = await postWith(basicAuth(basicOnly.id, secretOf(basicOnly)));
+    expect(viaBasic.status, JSON.stringify(viaBasic.body)).to.equal(200);
   });
 
   it('refuses the right secret over Basic from a client registered for client_secret_post, and takes it in the body', async () => {
@@ -82,7 +92,8 @@ onEachDatabase('client authentication at the token endpoint', (database) => {
   });
 
   it('says nothing of the registered method to a caller with a wrong secret', async () => {
-    const res = await tokenRequest(server, { ...GRANT, client_id: client.id, client_secret: 'not-the-secret' });
+    const basicOnly = await createClient(server, { authMethod: 'client_secret_basic' });
+    const res = await tokenRequest(server, { ...GRANT, client_id: basicOnly.id, client_secret: 'not-the-secret' });
     expect(res.body.error_description).to.equal('Client authentication failed.');
   });
 

@@ -58,8 +58,9 @@ onEachDatabase('the OpenID Connect client migration on a database with clients',
       ]);
       await migrate(db);
       const clients = createClientQueries(db);
+      // null: the secret over Basic or in the body, as SPEC §3.1 always allowed.
       expect(await clients.find('default', 'c_confidential')).to.deep.include({
-        token_endpoint_auth_method: 'client_secret_basic',
+        token_endpoint_auth_method: null,
         redirect_uris: [],
         post_logout_redirect_uris: [],
         first_party: false,

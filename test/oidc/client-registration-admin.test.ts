@@ -32,7 +32,7 @@ onEachDatabase('OpenID Connect clients in the admin API', (database) => {
     expect(res.body).to.deep.include({
       ...body,
       confidential: true,
-      token_endpoint_auth_method: 'client_secret_basic',
+      token_endpoint_auth_method: null,
       first_party: false,
       grant_types: ['authorization_code', 'refresh_token'],
     });
@@ -58,9 +58,29 @@ onEachDatabase('OpenID Connect clients in the admin API', (database) => {
 
   it('keeps a client registered without OpenID Connect fields as before: client_credentials, no scope', async () => {
     const res = await addClient({ name: 'bot' });
-    expect(res.body).to.include({ scope: '', confidential: true, token_endpoint_auth_method: 'client_secret_basic' });
+    expect(res.body).to.include({ scope: '', confidential: true, token_endpoint_auth_method: null });
     expect(res.body.grant_types).to.deep.equal(['client_credentials']);
     expect(res.body.redirect_uris).to.deep.equal([]);
+  });
+
+  it('lets a client added without token_endpoint_auth_method send its secret either way, and holds one added with it to it', async () => {
+    const grant = { grant_type: 'client_credentials' };
+    const viaBasic = (client: { client_id: string; client_secret: string }) =>
+      server.request.post('/token').auth(client.client_id, client.client_secret).type('form').send(grant);
+    const inBody = (client: { client_id: string; client_secret: string }) =>
+      server.request.post('/token').type('form').send({ ...grant, client_id: client.client_id, client_secret: client.client_secret });
+
+    const either = (await addClient({ name: 'bot' }).expect(201)).body;
+    expect((await viaBasic(either)).status).to.equal(200);
+    expect((await inBody(either)).status).to.equal(200);
+
+    const poster = (await addClient({ name: 'poster', token_endpoint_auth_method: 'client_secret_post' }).expect(201)).body;
+    expectError(await viaBasic(poster), 401, 'invalid_client');
+    expect((await inBody(poster)).status).to.equal(200);
+
+    const basic = (await addClient({ name: 'basic', token_endpoint_auth_method: 'client_secret_basic' }).expect(201)).body;
+    expect((await viaBasic(basic)).status).to.equal(200);
+    expectError(await inBody(basic), 401, 'invalid_client');
   });
 
   it('refuses redirect URIs that could leak a code: relative, fragments, plain http, unsafe schemes', async () => {

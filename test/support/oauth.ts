@@ -14,7 +14,7 @@ export interface ClientOptions {
   readonly scope?: string;
   readonly grantTypes?: GrantType[];
   readonly confidential?: boolean;
-  /** How a confidential client authenticates: client_secret_basic (default) or client_secret_post. */
+  /** How a confidential client authenticates: client_secret_basic or client_secret_post; either when absent. */
   readonly authMethod?: TokenEndpointAuthMethod;
 }
 

@@ -19,7 +19,9 @@ const usage = `Usage:
                                       on the IP literals), or a private-use scheme (com.example.app:/cb)
     --post-logout-redirect-uri <uri>  repeatable; where end-session may send the browser back
     --public                          no secret (token endpoint auth method none): browser and native apps
-    --auth-method <method>            client_secret_basic (default), client_secret_post or none
+    --auth-method <method>            client_secret_basic, client_secret_post or none; without it a
+                                      confidential client may send its secret either way (listed as
+                                      either; null with --json)
     --first-party                     skips the consent page
     --id-token-alg RS256|ES256        how its id tokens are signed (default RS256)
     --client-uri <url> / --logo-uri <url>   shown on the consent page
@@ -64,7 +66,8 @@ const listed = (client: ClientRow) => ({
   client_id: client.id,
   name: client.name,
   grant_types: client.grant_types,
-  auth_method: client.token_endpoint_auth_method,
+  // null (JSON): a confidential client registered without a method, which may use either.
+  auth_method: client.token_endpoint_auth_method ?? 'either',
   first_party: client.first_party,
   redirect_uris: client.redirect_uris,
 });

@@ -16,7 +16,8 @@ export interface ClientRow {
   scope: string;
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  /** null: a confidential client that registered no method, which may use Basic or the body (SPEC §3.1). */
+  token_endpoint_auth_method: TokenEndpointAuthMethod | null;
   /** First-party clients skip the consent page (SPEC §10). */
   first_party: boolean;
   id_token_signed_response_alg: IdTokenAlg;

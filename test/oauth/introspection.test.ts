@@ -38,10 +38,11 @@ onEachDatabase('token introspection (RFC 7662)', (database) => {
     expectError(await introspectAs(basicAuth(resourceServer.id, 'wrong-secret'), { token }), 401, 'invalid_client');
   });
 
-  it('accepts the client credentials in the body from a client registered for client_secret_post', async () => {
+  it('accepts the client credentials in the body from a client registered for client_secret_post, not from one registered for client_secret_basic', async () => {
     const { access_token: token } = await login(server, 'alice');
     const poster = await createClient(server, { authMethod: 'client_secret_post' });
-    expectError(await introspectAs({}, { token, client_id: resourceServer.id, client_secret: secretOf(resourceServer) }), 401, 'invalid_client');
+    const basicOnly = await createClient(server, { authMethod: 'client_secret_basic' });
+    expectError(await introspectAs({}, { token, client_id: basicOnly.id, client_secret: secretOf(basicOnly) }), 401, 'invalid_client');
     const res = await introspectAs({}, { token, client_id: poster.id, client_secret: secretOf(poster) });
     expect(res.status).to.equal(200);
     expect(res.body.active).to.equal(true);
